@@ -1,0 +1,3 @@
+pub mod error;
+pub mod geodesy;
+pub use error::{Error, Result};
