@@ -1,0 +1,93 @@
+//! All-or-nothing output: every file is written under a temporary name in
+//! its final directory and renamed into place only when the whole run has
+//! succeeded. A run that fails or is killed leaves the previous outputs
+//! intact and no half-written file under a final name.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A set of output files committed together.
+#[derive(Debug, Default)]
+pub struct OutputSet {
+    pending: Vec<(PathBuf, PathBuf)>,
+}
+
+/// A buffered writer to a temporary file of an [`OutputSet`].
+pub type TempWriter = BufWriter<File>;
+
+impl OutputSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        OutputSet::default()
+    }
+
+    /// Create (or overwrite) the temporary file for `path`.
+    pub fn create(&mut self, path: &Path) -> Result<TempWriter> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create directory", e))?;
+        }
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("output");
+        let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, "cannot create", e))?;
+        self.pending.push((tmp, path.to_path_buf()));
+        Ok(BufWriter::with_capacity(1 << 16, file))
+    }
+
+    /// Write a whole file at once.
+    pub fn write_bytes(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
+        let mut w = self.create(path)?;
+        w.write_all(bytes).map_err(|e| Error::io(path, "cannot write", e))?;
+        finish(w, path)
+    }
+
+    /// Rename every temporary file to its final name.
+    pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut done = Vec::with_capacity(pending.len());
+        for (tmp, path) in pending {
+            fs::rename(&tmp, &path).map_err(|e| Error::io(&path, "cannot rename into place", e))?;
+            done.push(path);
+        }
+        Ok(done)
+    }
+}
+
+impl Drop for OutputSet {
+    fn drop(&mut self) {
+        for (tmp, _) in &self.pending {
+            let _ = fs::remove_file(tmp);
+        }
+    }
+}
+
+/// Flush and sync a writer made by [`OutputSet::create`].
+pub fn finish(w: TempWriter, path: &Path) -> Result<()> {
+    let file = w.into_inner().map_err(|e| Error::io(path, "cannot write", e.into_error()))?;
+    file.sync_all().map_err(|e| Error::io(path, "cannot sync", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropped_set_leaves_previous_file() {
+        let dir = std::env::temp_dir().join(format!("bz-atomic-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("a.csv");
+        fs::write(&p, "old").unwrap();
+        {
+            let mut set = OutputSet::new();
+            set.write_bytes(&p, b"new").unwrap();
+        }
+        assert_eq!(fs::read_to_string(&p).unwrap(), "old");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "temporary file removed");
+        let mut set = OutputSet::new();
+        set.write_bytes(&p, b"new").unwrap();
+        set.commit().unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new");
+    }
+}

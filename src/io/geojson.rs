@@ -1,0 +1,357 @@
+//! GeoJSON: streaming FeatureCollection and newline-delimited readers, and a
+//! streaming FeatureCollection writer.
+//!
+//! The FeatureCollection reader walks the top-level object with a serde
+//! visitor and hands each element of `features` on as soon as it is parsed,
+//! on a background thread feeding a bounded channel: memory holds one feature
+//! (plus the channel's few hundred), never the whole text or tree, and parsing
+//! overlaps with measuring.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender};
+
+use geo::Geometry;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use super::{validate_coordinates, FeatureStream, InputFeature};
+use crate::error::{Error, Location, Result};
+
+/// Features handed from the parser thread to the consumer at a time.
+const CHANNEL_DEPTH: usize = 512;
+
+/// Stream the features of a GeoJSON FeatureCollection file.
+///
+/// # Errors
+/// Opening the file fails here; everything else (bad JSON, a top-level object
+/// that is not a FeatureCollection, a feature without geometry, a coordinate
+/// out of range) arrives as an `Err` item naming the feature, after which the
+/// stream ends.
+pub fn read_feature_collection(path: &Path) -> Result<FeatureStream> {
+    let file = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
+    let (tx, rx) = sync_channel::<Result<InputFeature>>(CHANNEL_DEPTH);
+    let path = path.to_path_buf();
+    std::thread::Builder::new()
+        .name("geojson-reader".into())
+        .spawn(move || {
+            let mut state = ParseState { path: path.clone(), tx: &tx, count: 0, reported: false };
+            let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, file));
+            let outcome = (&mut de).deserialize_map(CollectionVisitor { state: &mut state }).and_then(|()| de.end());
+            if let Err(e) = outcome {
+                if !state.reported {
+                    let at = Location::file(&path);
+                    let _ = tx.send(Err(json_error(at, &e)));
+                }
+            }
+        })
+        .map_err(|e| Error::io("geojson-reader thread", "cannot start", e))?;
+    Ok(Box::new(rx.into_iter()))
+}
+
+fn json_error(at: Location, e: &serde_json::Error) -> Error {
+    let msg = e.to_string();
+    let msg = if e.is_eof() { format!("the file ends too early (truncated?): {msg}") } else { msg };
+    Error::format(at, msg)
+}
+
+struct ParseState<'a> {
+    path: PathBuf,
+    tx: &'a SyncSender<Result<InputFeature>>,
+    count: usize,
+    /// An error has already been sent: the serde error that unwinds the
+    /// parse is only a stop signal.
+    reported: bool,
+}
+
+impl ParseState<'_> {
+    /// Send an item; `false` when the consumer has gone away.
+    fn send(&mut self, item: Result<InputFeature>) -> bool {
+        if item.is_err() {
+            self.reported = true;
+        }
+        self.tx.send(item).is_ok()
+    }
+}
+
+struct CollectionVisitor<'s, 'a> {
+    state: &'s mut ParseState<'a>,
+}
+
+impl<'de> Visitor<'de> for CollectionVisitor<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a GeoJSON FeatureCollection object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let mut saw_features = false;
+        let mut kind: Option<String> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "type" => {
+                    let t: String = map.next_value()?;
+                    if t != "FeatureCollection" {
+                        let at = Location::file(&self.state.path);
+                        self.state.send(Err(Error::format(
+                            at,
+                            format!("expected a GeoJSON FeatureCollection, found type '{t}'"),
+                        )));
+                        return Err(serde::de::Error::custom("not a FeatureCollection"));
+                    }
+                    kind = Some(t);
+                }
+                "features" => {
+                    map.next_value_seed(FeaturesSeed { state: &mut *self.state })?;
+                    saw_features = true;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if !saw_features {
+            let at = Location::file(&self.state.path);
+            let what = if kind.is_some() { "a FeatureCollection without a 'features' array" } else { "an object without 'type' or 'features': not a GeoJSON FeatureCollection" };
+            self.state.send(Err(Error::format(at, what)));
+            return Err(serde::de::Error::custom("no features"));
+        }
+        Ok(())
+    }
+}
+
+struct FeaturesSeed<'s, 'a> {
+    state: &'s mut ParseState<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for FeaturesSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FeaturesSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of GeoJSON features")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        loop {
+            let index = self.state.count;
+            let element = match seq.next_element::<Value>() {
+                Ok(Some(v)) => v,
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    let at = Location::feature(&self.state.path, index);
+                    self.state.send(Err(Error::format(at, format!("invalid JSON: {e}"))));
+                    return Err(e);
+                }
+            };
+            let item = feature_from_value(element, &self.state.path, index);
+            let failed = item.is_err();
+            if !self.state.send(item) || failed {
+                return Err(serde::de::Error::custom("stopped"));
+            }
+            self.state.count += 1;
+        }
+    }
+}
+
+/// Convert one parsed GeoJSON feature object into an [`InputFeature`].
+pub(crate) fn feature_from_value(value: Value, path: &Path, index: usize) -> Result<InputFeature> {
+    let at = || Location::feature(path, index);
+    let Value::Object(mut obj) = value else {
+        return Err(Error::format(at(), "a feature must be a JSON object"));
+    };
+    match obj.get("type").and_then(Value::as_str) {
+        Some("Feature") => {}
+        Some(other) => {
+            return Err(Error::format(at(), format!("expected a GeoJSON Feature, found type '{other}'")))
+        }
+        None => return Err(Error::format(at(), "feature has no 'type' member")),
+    }
+    let properties = match obj.remove("properties") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(Error::format(at(), "'properties' must be an object or null")),
+    };
+    let feature_id = obj.remove("id");
+    let geometry = match obj.remove("geometry") {
+        None | Some(Value::Null) => return Err(Error::invalid(at(), "feature has no geometry")),
+        Some(g) => g,
+    };
+    let geometry: geojson::Geometry = serde_json::from_value(geometry)
+        .map_err(|e| Error::format(at().with_field("geometry"), format!("invalid GeoJSON geometry: {e}")))?;
+    let geometry = Geometry::<f64>::try_from(geometry.value)
+        .map_err(|e| Error::format(at().with_field("geometry"), format!("invalid GeoJSON geometry: {e}")))?;
+    validate_coordinates(&geometry, path, index)?;
+    Ok(InputFeature { index, feature_id, properties, geometry })
+}
+
+/// Stream newline-delimited GeoJSON features (one Feature per line; blank
+/// lines are skipped; RFC 8142 record separators are accepted).
+pub fn read_ndjson(path: &Path) -> Result<FeatureStream> {
+    let file = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
+    let path = path.to_path_buf();
+    let mut lines = BufReader::with_capacity(1 << 16, file).split(b'\n').enumerate();
+    let mut index = 0usize;
+    let mut done = false;
+    Ok(Box::new(std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        loop {
+            let (line_no, line) = lines.next()?;
+            let item = (|| {
+                let bytes = line.map_err(|e| Error::io(&path, "cannot read", e))?;
+                let text = std::str::from_utf8(&bytes).map_err(|e| {
+                    Error::format(Location::feature(&path, index), format!("line {} is not UTF-8: {e}", line_no + 1))
+                })?;
+                let text = text.trim_matches(|c: char| c == '\u{1e}' || c.is_whitespace());
+                if text.is_empty() {
+                    return Ok(None);
+                }
+                let value: Value = serde_json::from_str(text).map_err(|e| {
+                    Error::format(Location::feature(&path, index), format!("line {}: invalid JSON: {e}", line_no + 1))
+                })?;
+                feature_from_value(value, &path, index).map(Some)
+            })();
+            match item {
+                Ok(None) => continue,
+                Ok(Some(f)) => {
+                    index += 1;
+                    return Some(Ok(f));
+                }
+                Err(e) => {
+                    done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    })))
+}
+
+/// Writes a GeoJSON FeatureCollection one feature at a time, one feature per
+/// line, in the order given. RFC 7946: WGS84 lon/lat, no `crs` member.
+pub struct FeatureCollectionWriter<W: Write> {
+    out: W,
+    first: bool,
+}
+
+impl<W: Write> FeatureCollectionWriter<W> {
+    /// Start a collection; `name` becomes the collection's `name` member
+    /// (QGIS shows it as the layer name).
+    pub fn new(mut out: W, name: &str) -> std::io::Result<Self> {
+        write!(out, "{{\"type\":\"FeatureCollection\",\"name\":{},\"features\":[", Value::from(name))?;
+        Ok(FeatureCollectionWriter { out, first: true })
+    }
+
+    /// Append one feature.
+    pub fn write(&mut self, properties: &Map<String, Value>, geometry: &Geometry<f64>) -> std::io::Result<()> {
+        let sep = if self.first { "\n" } else { ",\n" };
+        self.first = false;
+        self.out.write_all(sep.as_bytes())?;
+        self.out.write_all(b"{\"type\":\"Feature\",\"properties\":")?;
+        serde_json::to_writer(&mut self.out, properties)?;
+        self.out.write_all(b",\"geometry\":")?;
+        serde_json::to_writer(&mut self.out, &geojson::Geometry::from(geometry))?;
+        self.out.write_all(b"}")
+    }
+
+    /// Close the collection and return the sink.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.out.write_all(b"\n]}\n")?;
+        Ok(self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("bz-geojson-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::File::create(&p).unwrap().write_all(text.as_bytes()).unwrap();
+        p
+    }
+
+    #[test]
+    fn streams_features_with_members_in_any_order() {
+        let p = tmp(
+            "a.geojson",
+            r#"{"features":[{"type":"Feature","properties":{"n":"a [x]"},"geometry":{"type":"Point","coordinates":[1,2]}},
+               {"type":"Feature","id":7,"properties":null,"geometry":{"type":"Point","coordinates":[3,4]}}],
+               "bbox":[1,2,3,4],"type":"FeatureCollection"}"#,
+        );
+        let fs: Vec<_> = read_feature_collection(&p).unwrap().collect::<Result<_>>().unwrap();
+        assert_eq!(fs.len(), 2);
+        assert_eq!(fs[0].properties["n"], "a [x]");
+        assert_eq!(fs[1].feature_id, Some(Value::from(7)));
+        assert_eq!(fs[1].index, 1);
+    }
+
+    #[test]
+    fn truncated_file_names_the_feature() {
+        let p = tmp(
+            "t.geojson",
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}},{"type":"Feature","prop"#,
+        );
+        let items: Vec<_> = read_feature_collection(&p).unwrap().collect();
+        assert!(items[0].is_ok());
+        let err = items[1].as_ref().unwrap_err().to_string();
+        assert!(err.contains("feature #1"), "{err}");
+        assert_eq!(items.len(), 2);
+    }
+
+    #[test]
+    fn rejects_feature_without_geometry_and_bad_coordinates() {
+        let p = tmp("g.geojson", r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}"#);
+        let err = read_feature_collection(&p).unwrap().next().unwrap().unwrap_err().to_string();
+        assert!(err.contains("feature #0") && err.contains("no geometry"), "{err}");
+        let p = tmp("c.geojson", r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[500000,4800000]}}]}"#);
+        let err = read_feature_collection(&p).unwrap().next().unwrap().unwrap_err().to_string();
+        assert!(err.contains("projected metres"), "{err}");
+    }
+
+    #[test]
+    fn rejects_a_single_feature_file() {
+        let p = tmp("f.geojson", r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}}"#);
+        let err = read_feature_collection(&p).unwrap().next().unwrap().unwrap_err().to_string();
+        assert!(err.contains("found type 'Feature'"), "{err}");
+    }
+
+    #[test]
+    fn ndjson_reads_lines() {
+        let p = tmp(
+            "a.ndjson",
+            "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,2]}}\n\n\u{1e}{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":[3,4]}}\n{\"type\":",
+        );
+        let items: Vec<_> = read_ndjson(&p).unwrap().collect();
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[1].as_ref().unwrap().index, 1);
+        let err = items[2].as_ref().unwrap_err().to_string();
+        assert!(err.contains("feature #2") && err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn writer_round_trips() {
+        let mut props = Map::new();
+        props.insert("name".into(), Value::from("Қорғас"));
+        let g = Geometry::Point(geo::Point::new(80.384232, 44.22364));
+        let mut w = FeatureCollectionWriter::new(Vec::new(), "t").unwrap();
+        w.write(&props, &g).unwrap();
+        let bytes = w.finish().unwrap();
+        let p = tmp("w.geojson", std::str::from_utf8(&bytes).unwrap());
+        let back: Vec<_> = read_feature_collection(&p).unwrap().collect::<Result<_>>().unwrap();
+        assert_eq!(back[0].geometry, g);
+        assert_eq!(back[0].properties, props);
+    }
+}

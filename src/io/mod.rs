@@ -1,0 +1,122 @@
+//! Readers and writers, one module per format.
+//!
+//! Every reader yields [`InputFeature`]s one at a time (streaming: a layer is
+//! never held as text and parsed tree at once), each carrying its 0-based
+//! index in the layer so that any later error can name it. Coordinates are
+//! validated on the way in: every position must be a finite WGS84 lon/lat.
+
+pub mod atomic;
+pub mod csv;
+pub mod geojson;
+
+use std::path::Path;
+
+use geo::{CoordsIter, Geometry};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Location, Result};
+use crate::geodesy::is_valid_lonlat;
+
+/// One feature of an input layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputFeature {
+    /// 0-based position in the layer.
+    pub index: usize,
+    /// The GeoJSON feature `id` member, when present.
+    pub feature_id: Option<Value>,
+    /// Attributes, in input order.
+    pub properties: Map<String, Value>,
+    /// Geometry in WGS84 lon/lat degrees.
+    pub geometry: Geometry<f64>,
+}
+
+/// A boxed stream of features.
+pub type FeatureStream = Box<dyn Iterator<Item = Result<InputFeature>> + Send>;
+
+/// The on-disk formats borderzone reads without GDAL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerFormat {
+    /// A GeoJSON FeatureCollection (`.geojson`, `.json`).
+    GeoJson,
+    /// Newline-delimited GeoJSON features (`.ndjson`, `.geojsonl`, `.geojsons`, `.jsonl`).
+    NdJson,
+    /// CSV with lon/lat columns (`.csv`).
+    Csv,
+}
+
+impl LayerFormat {
+    /// The format implied by a file's extension.
+    pub fn from_path(path: &Path) -> Result<Self> {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        match ext.as_str() {
+            "geojson" | "json" => Ok(LayerFormat::GeoJson),
+            "ndjson" | "geojsonl" | "geojsons" | "geojsonseq" | "jsonl" => Ok(LayerFormat::NdJson),
+            "csv" => Ok(LayerFormat::Csv),
+            _ => Err(Error::format(
+                Location::file(path),
+                format!(
+                    "unknown file type '.{ext}': expected .geojson/.json, .ndjson/.geojsonl or .csv{}",
+                    if cfg!(feature = "gdal") { " (or a GDAL source with --format gdal)" } else { "" }
+                ),
+            )),
+        }
+    }
+}
+
+/// How to read a layer.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// CSV longitude column (default: the first of lon, lng, longitude, x).
+    pub lon_field: Option<String>,
+    /// CSV latitude column (default: the first of lat, latitude, y).
+    pub lat_field: Option<String>,
+}
+
+/// Open a layer for streaming, choosing the reader by extension.
+///
+/// # Errors
+/// A missing or unreadable file, an unknown extension; format errors come
+/// from the stream itself, each naming the feature.
+pub fn read_layer(path: &Path, options: &ReadOptions) -> Result<FeatureStream> {
+    match LayerFormat::from_path(path)? {
+        LayerFormat::GeoJson => geojson::read_feature_collection(path),
+        LayerFormat::NdJson => geojson::read_ndjson(path),
+        LayerFormat::Csv => csv::read_points(path, options),
+    }
+}
+
+/// Read a whole (small) layer into memory, e.g. borders or a country outline.
+pub fn read_all(path: &Path, options: &ReadOptions) -> Result<Vec<InputFeature>> {
+    read_layer(path, options)?.collect()
+}
+
+/// Check that every position of `geometry` is a finite WGS84 lon/lat.
+pub(crate) fn validate_coordinates(geometry: &Geometry<f64>, file: &Path, index: usize) -> Result<()> {
+    for c in geometry.coords_iter() {
+        if !is_valid_lonlat(c) {
+            let hint = if c.x.is_finite() && c.y.is_finite() && (c.x.abs() > 180.0 || c.y.abs() > 90.0) {
+                if c.x.abs() > 1000.0 || c.y.abs() > 1000.0 {
+                    " (this looks like projected metres: borderzone expects WGS84 lon/lat degrees)"
+                } else {
+                    " (longitude must be within ±180 and latitude within ±90)"
+                }
+            } else {
+                ""
+            };
+            return Err(Error::invalid(
+                Location::feature(file, index),
+                format!("coordinate ({}, {}) is not a valid WGS84 lon/lat{hint}", c.x, c.y),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A property rendered as plain text (strings unquoted, null as empty).
+pub fn property_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,227 @@
+//! A frozen R-tree of geodesic segments: the *filter* half of every distance
+//! query. Boxes live in earth-centred (ECEF) metres, padded so that the
+//! straight-line distance from a point to a segment's box never exceeds the
+//! geodesic distance to the segment; the *refine* half measures candidates
+//! exactly with [`GeodesicSegment::nearest`] and stops as soon as the next
+//! box is farther than the best exact distance found (branch and bound).
+//! The answer is therefore exactly the brute-force minimum over all
+//! segments, only found faster.
+
+use rayon::prelude::*;
+use rstar::{PointDistance, RTree, RTreeObject, AABB};
+
+use crate::geodesy::{chord_sagitta_bound_m, ecef, GeodesicSegment, LonLat};
+
+/// One segment with the polyline ("part") it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IndexedSegment {
+    /// The exact geodesic segment.
+    pub geodesic: GeodesicSegment,
+    /// Index of the part (border line, polygon ring…) it came from.
+    pub part: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct SegmentBox {
+    envelope: AABB<[f64; 3]>,
+    id: u32,
+}
+
+impl RTreeObject for SegmentBox {
+    type Envelope = AABB<[f64; 3]>;
+    fn envelope(&self) -> Self::Envelope {
+        self.envelope
+    }
+}
+
+impl PointDistance for SegmentBox {
+    /// Squared ECEF distance (m²) to the padded box: a lower bound of the
+    /// squared geodesic distance to the segment.
+    fn distance_2(&self, point: &[f64; 3]) -> f64 {
+        self.envelope.distance_2(point)
+    }
+}
+
+/// The exact nearest point of an indexed set of segments.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Nearest {
+    /// Geodesic distance (m).
+    pub distance_m: f64,
+    /// Index of the segment in [`SegmentIndex::segments`].
+    pub segment: usize,
+    /// The nearest point on that segment.
+    pub foot: LonLat,
+}
+
+impl Nearest {
+    /// Ties are broken by segment index, so results never depend on the order
+    /// in which candidates were visited.
+    pub fn better_than_opt(&self, other: &Option<Nearest>) -> bool {
+        match other {
+            None => true,
+            Some(o) => (self.distance_m, self.segment) < (o.distance_m, o.segment),
+        }
+    }
+}
+
+/// Build-once, read-many index of geodesic segments.
+#[derive(Debug)]
+pub struct SegmentIndex {
+    segments: Vec<IndexedSegment>,
+    tree: RTree<SegmentBox>,
+}
+
+/// Padded ECEF box of a geodesic segment.
+fn segment_box(seg: &GeodesicSegment) -> AABB<[f64; 3]> {
+    let (a, b) = (ecef(seg.a), ecef(seg.b));
+    let pad = chord_sagitta_bound_m(seg.length_m);
+    AABB::from_corners(
+        [a[0].min(b[0]) - pad, a[1].min(b[1]) - pad, a[2].min(b[2]) - pad],
+        [a[0].max(b[0]) + pad, a[1].max(b[1]) + pad, a[2].max(b[2]) + pad],
+    )
+}
+
+impl SegmentIndex {
+    /// Index the segments of `parts` (each a polyline of lon/lat vertices).
+    /// Zero-length segments (repeated vertices) are skipped.
+    ///
+    /// # Runtime
+    /// O(n log n) for n segments (bulk load), geodesic lengths in parallel.
+    pub fn build<'a>(parts: impl IntoIterator<Item = &'a [LonLat]>) -> Self {
+        let pairs: Vec<(LonLat, LonLat, u32)> = parts
+            .into_iter()
+            .enumerate()
+            .flat_map(|(part, coords)| {
+                coords.windows(2).filter(|w| w[0] != w[1]).map(move |w| (w[0], w[1], part as u32))
+            })
+            .collect();
+        let segments: Vec<IndexedSegment> = pairs
+            .par_iter()
+            .map(|&(a, b, part)| IndexedSegment { geodesic: GeodesicSegment::new(a, b), part })
+            .collect();
+        let boxes = segments
+            .iter()
+            .enumerate()
+            .map(|(id, s)| SegmentBox { envelope: segment_box(&s.geodesic), id: id as u32 })
+            .collect();
+        SegmentIndex { segments, tree: RTree::bulk_load(boxes) }
+    }
+
+    /// All indexed segments.
+    pub fn segments(&self) -> &[IndexedSegment] {
+        &self.segments
+    }
+
+    /// Whether there are no segments.
+    pub fn is_empty(&self) -> bool {
+        self.segments.is_empty()
+    }
+
+    /// The exact nearest point to `p`, or `None` when the index is empty.
+    pub fn nearest(&self, p: LonLat) -> Option<Nearest> {
+        self.nearest_within(p, f64::INFINITY)
+    }
+
+    /// The exact nearest point to `p` if it is nearer than `bound_m`.
+    pub fn nearest_within(&self, p: LonLat, bound_m: f64) -> Option<Nearest> {
+        let q = ecef(p);
+        let mut best: Option<Nearest> = None;
+        let mut bound_m = bound_m;
+        for cand in self.tree.nearest_neighbor_iter_with_distance_2(&q) {
+            let (boxed, d2) = cand;
+            if d2.sqrt() > bound_m {
+                break;
+            }
+            let id = boxed.id as usize;
+            let hit = self.segments[id].geodesic.nearest(p);
+            let n = Nearest { distance_m: hit.distance_m, segment: id, foot: hit.foot };
+            if n.distance_m <= bound_m && n.better_than_opt(&best) {
+                bound_m = n.distance_m;
+                best = Some(n);
+            }
+        }
+        best
+    }
+
+    /// The reference answer: every segment measured exactly.
+    pub fn nearest_brute_force(&self, p: LonLat) -> Option<Nearest> {
+        let mut best: Option<Nearest> = None;
+        for (id, s) in self.segments.iter().enumerate() {
+            let hit = s.geodesic.nearest(p);
+            let n = Nearest { distance_m: hit.distance_m, segment: id, foot: hit.foot };
+            if n.better_than_opt(&best) {
+                best = Some(n);
+            }
+        }
+        best
+    }
+
+    /// Segments whose padded boxes come within `distance_m` of the ECEF box
+    /// `[min, max]`: candidates for anything within that distance of it.
+    pub fn segments_near_box(
+        &self,
+        min: [f64; 3],
+        max: [f64; 3],
+        distance_m: f64,
+    ) -> impl Iterator<Item = (usize, &IndexedSegment)> + '_ {
+        let d = distance_m;
+        let env = AABB::from_corners([min[0] - d, min[1] - d, min[2] - d], [max[0] + d, max[1] + d, max[2] + d]);
+        let mut ids: Vec<usize> =
+            self.tree.locate_in_envelope_intersecting(&env).map(|b| b.id as usize).collect();
+        ids.sort_unstable();
+        ids.into_iter().map(move |id| (id, &self.segments[id]))
+    }
+}
+
+/// The ECEF bounding box of a set of lon/lat points, padded for the
+/// geodesic edges between them (`longest_edge_m`).
+pub fn ecef_box(points: impl IntoIterator<Item = LonLat>, longest_edge_m: f64) -> ([f64; 3], [f64; 3]) {
+    let mut min = [f64::INFINITY; 3];
+    let mut max = [f64::NEG_INFINITY; 3];
+    for p in points {
+        let e = ecef(p);
+        for k in 0..3 {
+            min[k] = min[k].min(e[k]);
+            max[k] = max[k].max(e[k]);
+        }
+    }
+    let pad = chord_sagitta_bound_m(longest_edge_m);
+    (min.map(|v| v - pad), max.map(|v| v + pad))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::Coord;
+
+    /// A deterministic pseudo-random sequence (SplitMix64) for test inputs.
+    fn rand01(state: &mut u64) -> f64 {
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    #[test]
+    fn branch_and_bound_equals_brute_force() {
+        let mut s = 42;
+        let mut line = Vec::new();
+        let (mut x, mut y) = (70.0, 45.0);
+        for _ in 0..400 {
+            line.push(Coord { x, y });
+            x += 0.02 + 0.03 * rand01(&mut s);
+            y += 0.04 * (rand01(&mut s) - 0.5);
+        }
+        line.push(*line.last().unwrap()); // a repeated vertex is skipped
+        let idx = SegmentIndex::build([line.as_slice()]);
+        assert_eq!(idx.segments().len(), 399);
+        for _ in 0..300 {
+            let p = Coord { x: 68.0 + 16.0 * rand01(&mut s), y: 42.0 + 6.0 * rand01(&mut s) };
+            let fast = idx.nearest(p).unwrap();
+            let slow = idx.nearest_brute_force(p).unwrap();
+            assert_eq!(fast.distance_m, slow.distance_m);
+            assert_eq!(fast.segment, slow.segment);
+        }
+    }
+}

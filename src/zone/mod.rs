@@ -1,0 +1,15 @@
+//! Border-zone analysis: which settlements lie within a distance of the
+//! state border.
+//!
+//! - [`border`]: read the border layer, select neighbours, freeze an index;
+//! - [`index`]: the R-tree filter and exact geodesic refinement;
+//! - [`measure`]: distance of a point / polygon settlement to the border;
+//! - [`strip`]: the zone as a polygon.
+
+pub mod border;
+pub mod index;
+pub mod measure;
+pub mod strip;
+
+pub use border::{Border, BorderIndex};
+pub use measure::{measure, Measurement, PolygonMode};
