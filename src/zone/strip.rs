@@ -57,6 +57,42 @@ fn ring(mut pts: Vec<LonLat>) -> Polygon<f64> {
     Polygon::new(LineString(pts), vec![])
 }
 
+/// The circle sector filling the gap on the convex side of vertex `v`,
+/// where a segment arriving with azimuth `a_in` leaves with `a_out`.
+fn wedge(v: LonLat, a_in: f64, a_out: f64, distance_m: f64, step_deg: f64) -> Option<Polygon<f64>> {
+    let turn = (a_out - a_in + 540.0).rem_euclid(360.0) - 180.0;
+    if turn.abs() < 1e-9 {
+        return None;
+    }
+    // The wedge reaches one arc step into each neighbouring band: pieces
+    // that overlap union robustly, pieces that only share an edge may not.
+    let arc_pts = if turn > 0.0 {
+        let from = a_in - 90.0 - step_deg;
+        arc(v, distance_m, from, turn + 2.0 * step_deg, a_out - 90.0 + step_deg, step_deg)
+    } else {
+        let from = a_out + 90.0 - step_deg;
+        arc(v, distance_m, from, -turn + 2.0 * step_deg, a_in + 90.0 + step_deg, step_deg)
+    };
+    let mut pts = vec![v];
+    pts.extend(arc_pts);
+    Some(ring(pts))
+}
+
+/// Union of `pieces` as a balanced binary tree over their order: neighbours
+/// (which overlap) meet first, every level stays small, and the result does
+/// not depend on the number of threads.
+fn tree_union(pieces: &[MultiPolygon<f64>]) -> MultiPolygon<f64> {
+    match pieces.len() {
+        0 => MultiPolygon(vec![]),
+        1 => pieces[0].clone(),
+        n => {
+            let (a, b) = pieces.split_at(n / 2);
+            let (ua, ub) = rayon::join(|| tree_union(a), || tree_union(b));
+            ua.union(&ub)
+        }
+    }
+}
+
 /// The pieces whose union is the buffer of one polyline.
 fn part_pieces(coords: &[LonLat], distance_m: f64, step_deg: f64) -> Vec<Polygon<f64>> {
     let coords: Vec<LonLat> = {
@@ -69,13 +105,19 @@ fn part_pieces(coords: &[LonLat], distance_m: f64, step_deg: f64) -> Vec<Polygon
         pieces.push(ring(arc(coords[0], distance_m, 0.0, 360.0, 0.0, step_deg)));
         return pieces;
     }
-    // Azimuth leaving each vertex and arriving at the next one.
-    let mut out_az = Vec::with_capacity(coords.len());
-    let mut in_az = Vec::with_capacity(coords.len());
-    for w in coords.windows(2) {
+    // Pieces in order along the line (cap, band, wedge, band, …, cap), so
+    // that neighbours in the list overlap and the tree union below stays
+    // small at every level.
+    pieces.push(ring(arc(coords[0], distance_m, 0.0, 360.0, 0.0, step_deg)));
+    let mut prev_in_az = f64::NAN;
+    for (i, w) in coords.windows(2).enumerate() {
         let inv = inverse(w[0], w[1]);
-        out_az.push(inv.azimuth1_deg);
-        in_az.push(inv.azimuth2_deg);
+        if i > 0 {
+            if let Some(wedge) = wedge(w[0], prev_in_az, inv.azimuth1_deg, distance_m, step_deg) {
+                pieces.push(wedge);
+            }
+        }
+        prev_in_az = inv.azimuth2_deg;
         let n = (inv.distance_m / DENSIFY_M).ceil().max(1.0) as usize;
         let mut left = Vec::with_capacity(n + 1);
         let mut right = Vec::with_capacity(n + 1);
@@ -101,53 +143,29 @@ fn part_pieces(coords: &[LonLat], distance_m: f64, step_deg: f64) -> Vec<Polygon
         band.extend(right);
         pieces.push(ring(band));
     }
-    // Convex-side wedges at interior vertices.
-    for i in 1..coords.len() - 1 {
-        let (a_in, a_out) = (in_az[i - 1], out_az[i]);
-        let turn = (a_out - a_in + 540.0).rem_euclid(360.0) - 180.0;
-        if turn.abs() < 1e-9 {
-            continue;
-        }
-        let v = coords[i];
-        // The wedge reaches one arc step into each neighbouring band: pieces
-        // that overlap union robustly, pieces that only share an edge may not.
-        let arc_pts = if turn > 0.0 {
-            let from = a_in - 90.0 - step_deg;
-            arc(v, distance_m, from, turn + 2.0 * step_deg, a_out - 90.0 + step_deg, step_deg)
-        } else {
-            let from = a_out + 90.0 - step_deg;
-            arc(v, distance_m, from, -turn + 2.0 * step_deg, a_in + 90.0 + step_deg, step_deg)
-        };
-        let mut pts = vec![v];
-        pts.extend(arc_pts);
-        pieces.push(ring(pts));
-    }
-    // Round caps at both ends (a closed ring gets its wedge here too).
-    for &end in [coords[0], coords[coords.len() - 1]].iter() {
-        pieces.push(ring(arc(end, distance_m, 0.0, 360.0, 0.0, step_deg)));
-    }
+    pieces.push(ring(arc(coords[coords.len() - 1], distance_m, 0.0, 360.0, 0.0, step_deg)));
     pieces
 }
 
-/// The set of points within `distance_m` of `border`, optionally clipped to
-/// `country`, oriented per RFC 7946 (exterior rings counter-clockwise).
+/// The set of points within `distance_m` of `border` (both sides), oriented
+/// per RFC 7946 (exterior rings counter-clockwise).
 ///
 /// # Runtime
 /// Dominated by the polygon union of about two pieces per border vertex.
-pub fn zone_strip(border: &Border, distance_m: f64, country: Option<&MultiPolygon<f64>>) -> MultiPolygon<f64> {
+pub fn zone_band(border: &Border, distance_m: f64) -> MultiPolygon<f64> {
     let step = arc_step_deg(distance_m);
-    let pieces: Vec<Polygon<f64>> =
-        border.parts.par_iter().flat_map_iter(|p| part_pieces(&p.coords, distance_m, step)).collect();
-    // Union in parallel chunks, then the chunks together: same result as one
-    // union, in a fixed order (deterministic).
-    let chunk = 2048;
-    let partial: Vec<MultiPolygon<f64>> =
-        pieces.par_chunks(chunk).map(|c| geo::unary_union(c.iter())).collect();
-    let mut buffer = geo::unary_union(partial.iter());
-    if let Some(c) = country {
-        buffer = c.intersection(&buffer);
-    }
-    buffer.orient(Direction::Default)
+    let pieces: Vec<MultiPolygon<f64>> = border
+        .parts
+        .par_iter()
+        .flat_map_iter(|p| part_pieces(&p.coords, distance_m, step))
+        .map(|p| MultiPolygon(vec![p]))
+        .collect();
+    tree_union(&pieces).orient(Direction::Default)
+}
+
+/// The part of `band` inside `country`, oriented per RFC 7946.
+pub fn clip_to(band: &MultiPolygon<f64>, country: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    country.intersection(band).orient(Direction::Default)
 }
 
 #[cfg(test)]
@@ -167,7 +185,7 @@ mod tests {
             Coord { x: 81.2, y: 44.5 },
         ];
         let border = Border { parts: vec![BorderPart { neighbour: "CHN".into(), coords: coords.clone(), feature: 0 }] };
-        let strip = zone_strip(&border, 20_000.0, None);
+        let strip = zone_band(&border, 20_000.0);
         let idx = SegmentIndex::build([coords.as_slice()]);
         // Every boundary vertex of the strip is at 20 km: exactly where it
         // was computed, at most the arc sampling budget inward where two

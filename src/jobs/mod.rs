@@ -1,0 +1,4 @@
+//! End-to-end jobs that the CLI runs: each reads, indexes, measures, applies
+//! rules and writes, and returns a summary for the terminal.
+
+pub mod zone;

@@ -1,0 +1,194 @@
+//! `borderzone zone`: which settlements lie within N km of the border.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use geo::{Geometry, MultiPolygon};
+use rayon::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Location, Result};
+use crate::io::atomic::OutputSet;
+use crate::io::{read_layer, ReadOptions};
+use crate::report::layers::{write_polygon_layer, SettlementWriter, ZoneResult};
+use crate::settlement::{DuplicateIds, IdentityFields, Settlement};
+use crate::zone::measure::area_inside_m2;
+use crate::zone::strip::{clip_to, zone_band};
+use crate::zone::{measure, Border, BorderIndex, PolygonMode};
+
+/// Settlements measured per parallel batch: bounds memory while streaming.
+pub const CHUNK: usize = 16_384;
+
+/// Inputs and parameters of a zone run.
+#[derive(Debug, Clone)]
+pub struct ZoneOptions {
+    /// Border layer.
+    pub border: PathBuf,
+    /// Attribute of the border layer naming the neighbour.
+    pub neighbour_field: String,
+    /// Neighbours to keep (empty: the whole border).
+    pub neighbours: Vec<String>,
+    /// Settlements layer.
+    pub settlements: PathBuf,
+    /// CSV column names.
+    pub read: ReadOptions,
+    /// Id and name attributes.
+    pub identity: IdentityFields,
+    /// Zone width (m).
+    pub distance_m: f64,
+    /// Polygon rule.
+    pub polygon_mode: PolygonMode,
+    /// Country outline for the zone strip layer.
+    pub country: Option<PathBuf>,
+    /// Output folder.
+    pub out_dir: PathBuf,
+}
+
+/// What a zone run did.
+#[derive(Debug, Clone, Default)]
+pub struct ZoneSummary {
+    /// Settlements read.
+    pub settlements: usize,
+    /// Settlements in the zone.
+    pub in_zone: usize,
+    /// In-zone settlements by nearest neighbour.
+    pub in_zone_by_neighbour: BTreeMap<String, usize>,
+    /// Border segments indexed.
+    pub border_segments: usize,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// Wall time (s).
+    pub elapsed_s: f64,
+}
+
+/// Read a country (or any area) layer as one MultiPolygon.
+///
+/// # Errors
+/// Unreadable file, a feature that is not a polygon, an empty layer.
+pub fn read_area(path: &Path) -> Result<MultiPolygon<f64>> {
+    let mut polys = Vec::new();
+    for f in read_layer(path, &ReadOptions::default())? {
+        let f = f?;
+        match f.geometry {
+            Geometry::Polygon(p) => polys.push(p),
+            Geometry::MultiPolygon(mp) => polys.extend(mp.0),
+            other => {
+                return Err(Error::invalid(
+                    Location::feature(path, f.index),
+                    format!("expected a Polygon or MultiPolygon, found {}", crate::zone::border::geometry_type(&other)),
+                ))
+            }
+        }
+    }
+    if polys.is_empty() {
+        return Err(Error::invalid(Location::file(path), "the layer has no polygon"));
+    }
+    Ok(MultiPolygon(polys))
+}
+
+/// Validate a zone width.
+pub fn check_distance_m(distance_m: f64) -> Result<()> {
+    if !(distance_m.is_finite() && distance_m > 0.0 && distance_m <= 1_000_000.0) {
+        return Err(Error::config(format!(
+            "zone width must be a positive number of kilometres up to 1000, got {} km",
+            distance_m / 1000.0
+        )));
+    }
+    Ok(())
+}
+
+/// Classify one settlement.
+pub fn classify(
+    border: &BorderIndex,
+    s: &Settlement,
+    distance_m: f64,
+    mode: PolygonMode,
+    strip: Option<&MultiPolygon<f64>>,
+    path: &Path,
+) -> Result<ZoneResult> {
+    let m = measure(border, &s.feature.geometry, mode)
+        .map_err(|msg| Error::invalid(Location::feature(path, s.feature.index), msg))?;
+    let zone_share = match (mode, strip) {
+        (PolygonMode::Share, Some(z)) => area_inside_m2(&s.feature.geometry, z)
+            .map(|(inside, whole)| if whole > 0.0 { (inside / whole).clamp(0.0, 1.0) } else { 0.0 }),
+        _ => None,
+    };
+    Ok(ZoneResult {
+        nearest_neighbour: border.neighbour_of(m.nearest.segment).to_string(),
+        in_zone: m.distance_m <= distance_m,
+        zone_share,
+        measurement: m,
+    })
+}
+
+/// Run the zone analysis and write `settlements.geojson`,
+/// `settlements.csv` and, with a country, `zone.geojson` into the output
+/// folder — all or nothing.
+pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
+    let start = Instant::now();
+    check_distance_m(opts.distance_m)?;
+    let border = Border::read(&opts.border, &opts.neighbour_field)?.select(&opts.neighbours, &opts.border)?;
+    let index = BorderIndex::build(&border);
+    let country = opts.country.as_deref().map(read_area).transpose()?;
+    let needs_band = country.is_some() || opts.polygon_mode == PolygonMode::Share;
+    // The share is measured against the unclipped band: the part of a
+    // settlement polygon across the border is not "outside the zone".
+    let band = needs_band.then(|| zone_band(&border, opts.distance_m));
+    let share_strip = band.as_ref().filter(|_| opts.polygon_mode == PolygonMode::Share);
+
+    let mut out = OutputSet::new();
+    let mut writer = SettlementWriter::create(&mut out, &opts.out_dir, Vec::new(), opts.polygon_mode == PolygonMode::Share)?;
+    let mut summary = ZoneSummary { border_segments: index.segments().segments().len(), ..Default::default() };
+    let mut dups = DuplicateIds::default();
+    let check_dups = opts.identity.id_field.is_some();
+    let mut stream = read_layer(&opts.settlements, &opts.read)?;
+    loop {
+        let mut chunk: Vec<Settlement> = Vec::with_capacity(CHUNK);
+        for f in stream.by_ref().take(CHUNK) {
+            let s = opts.identity.identify(f?, &opts.settlements)?;
+            if check_dups {
+                dups.check(&s, &opts.settlements)?;
+            }
+            chunk.push(s);
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let results: Vec<ZoneResult> = chunk
+            .par_iter()
+            .map(|s| classify(&index, s, opts.distance_m, opts.polygon_mode, share_strip, &opts.settlements))
+            .collect::<Result<_>>()?;
+        for (s, r) in chunk.iter().zip(&results) {
+            summary.settlements += 1;
+            if r.in_zone {
+                summary.in_zone += 1;
+                *summary.in_zone_by_neighbour.entry(r.nearest_neighbour.clone()).or_default() += 1;
+            }
+            writer.write(s, r, &[])?;
+        }
+    }
+    if summary.settlements == 0 {
+        return Err(Error::invalid(Location::file(&opts.settlements), "the settlements layer is empty"));
+    }
+    writer.finish()?;
+    if let (Some(band), Some(country)) = (&band, &country) {
+        let zone = clip_to(band, country);
+        let mut props = Map::new();
+        props.insert("distance_km".into(), Value::from(opts.distance_m / 1000.0));
+        props.insert("neighbours".into(), Value::from(selection_label(&opts.neighbours)));
+        write_polygon_layer(&mut out, &opts.out_dir.join("zone.geojson"), "zone", &[(props, zone)])?;
+    }
+    summary.files = out.commit()?;
+    summary.elapsed_s = start.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// "all" or the neighbour codes joined by '+'.
+pub fn selection_label(neighbours: &[String]) -> String {
+    if neighbours.is_empty() {
+        "all".to_string()
+    } else {
+        neighbours.iter().map(|n| n.trim().to_ascii_uppercase()).collect::<Vec<_>>().join("+")
+    }
+}

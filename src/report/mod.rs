@@ -1,0 +1,3 @@
+//! What users receive: map layers and tables.
+
+pub mod layers;
