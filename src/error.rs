@@ -21,12 +21,20 @@ pub struct Location {
 impl Location {
     /// A location in `file` as a whole.
     pub fn file(file: impl Into<PathBuf>) -> Self {
-        Location { file: file.into(), feature: None, field: None }
+        Location {
+            file: file.into(),
+            feature: None,
+            field: None,
+        }
     }
 
     /// A location at feature `index` of `file`.
     pub fn feature(file: impl Into<PathBuf>, index: usize) -> Self {
-        Location { file: file.into(), feature: Some(index), field: None }
+        Location {
+            file: file.into(),
+            feature: Some(index),
+            field: None,
+        }
     }
 
     /// The same location narrowed to `field`.
@@ -76,22 +84,34 @@ pub enum Error {
 impl Error {
     /// An [`Error::Io`] for `path`.
     pub fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), action, source }
+        Error::Io {
+            path: path.into(),
+            action,
+            source,
+        }
     }
 
     /// An [`Error::Format`] at `at`.
     pub fn format(at: Location, message: impl Into<String>) -> Self {
-        Error::Format { at, message: message.into() }
+        Error::Format {
+            at,
+            message: message.into(),
+        }
     }
 
     /// An [`Error::Invalid`] at `at`.
     pub fn invalid(at: Location, message: impl Into<String>) -> Self {
-        Error::Invalid { at, message: message.into() }
+        Error::Invalid {
+            at,
+            message: message.into(),
+        }
     }
 
     /// An [`Error::Config`].
     pub fn config(message: impl Into<String>) -> Self {
-        Error::Config { message: message.into() }
+        Error::Config {
+            message: message.into(),
+        }
     }
 }
 

@@ -56,7 +56,11 @@ pub struct Inverse {
 /// Solve the inverse problem from `a` to `b`.
 pub fn inverse(a: LonLat, b: LonLat) -> Inverse {
     let (s12, azi1, azi2, _a12): (f64, f64, f64, f64) = wgs84().inverse(a.y, a.x, b.y, b.x);
-    Inverse { distance_m: s12, azimuth1_deg: azi1, azimuth2_deg: azi2 }
+    Inverse {
+        distance_m: s12,
+        azimuth1_deg: azi1,
+        azimuth2_deg: azi2,
+    }
 }
 
 /// Solve the direct problem: the point `distance_m` from `from` along
@@ -89,7 +93,10 @@ pub fn chord_sagitta_bound_m(length_m: f64) -> f64 {
 
 /// Whether a lon/lat pair is a finite WGS84 position.
 pub fn is_valid_lonlat(p: LonLat) -> bool {
-    p.x.is_finite() && p.y.is_finite() && (-180.0..=180.0).contains(&p.x) && (-90.0..=90.0).contains(&p.y)
+    p.x.is_finite()
+        && p.y.is_finite()
+        && (-180.0..=180.0).contains(&p.x)
+        && (-90.0..=90.0).contains(&p.y)
 }
 
 /// The closest point of a geodesic segment to a query point.
@@ -126,7 +133,12 @@ impl GeodesicSegment {
     /// The geodesic segment from `a` to `b`.
     pub fn new(a: LonLat, b: LonLat) -> Self {
         let inv = inverse(a, b);
-        GeodesicSegment { a, b, length_m: inv.distance_m, azimuth_a_deg: inv.azimuth1_deg }
+        GeodesicSegment {
+            a,
+            b,
+            length_m: inv.distance_m,
+            azimuth_a_deg: inv.azimuth1_deg,
+        }
     }
 
     /// The point `along_m` metres from `a` and the segment's azimuth there.
@@ -148,7 +160,11 @@ impl GeodesicSegment {
     pub fn nearest(&self, p: LonLat) -> SegmentHit {
         let from_a = inverse(self.a, p);
         if self.length_m == 0.0 || from_a.distance_m == 0.0 {
-            return SegmentHit { distance_m: from_a.distance_m, along_m: 0.0, foot: self.a };
+            return SegmentHit {
+                distance_m: from_a.distance_m,
+                along_m: 0.0,
+                foot: self.a,
+            };
         }
         let mut s = 0.0;
         let mut d = from_a.distance_m;
@@ -159,7 +175,11 @@ impl GeodesicSegment {
             let step = along_track_m(d, azi_to_p - azi_line);
             let next = (s + step).clamp(0.0, self.length_m);
             if (next - s).abs() <= FOOT_TOLERANCE_M {
-                return SegmentHit { distance_m: d, along_m: s, foot };
+                return SegmentHit {
+                    distance_m: d,
+                    along_m: s,
+                    foot,
+                };
             }
             s = next;
             let (x, azi_x) = self.position(s);
@@ -167,7 +187,11 @@ impl GeodesicSegment {
             foot = x;
             d = inv.distance_m;
             if d == 0.0 {
-                return SegmentHit { distance_m: 0.0, along_m: s, foot };
+                return SegmentHit {
+                    distance_m: 0.0,
+                    along_m: s,
+                    foot,
+                };
             }
             azi_to_p = inv.azimuth1_deg;
             azi_line = azi_x;
@@ -204,12 +228,20 @@ impl GeodesicSegment {
         let mut best = {
             let s = (lo + hi) / 2.0;
             let (d, x) = f(s);
-            SegmentHit { distance_m: d, along_m: s, foot: x }
+            SegmentHit {
+                distance_m: d,
+                along_m: s,
+                foot: x,
+            }
         };
         for s in [0.0, self.length_m] {
             let (d, x) = f(s);
             if d < best.distance_m {
-                best = SegmentHit { distance_m: d, along_m: s, foot: x };
+                best = SegmentHit {
+                    distance_m: d,
+                    along_m: s,
+                    foot: x,
+                };
             }
         }
         best
@@ -269,7 +301,13 @@ mod tests {
             GeodesicSegment::new(c(82.77422, 46.63673), c(82.77323, 46.62701)),
             GeodesicSegment::new(c(55.0, 41.0), c(56.0, 45.0)),
         ];
-        let pts = [c(80.2, 44.3), c(79.0, 43.0), c(82.9, 46.63), c(56.5, 43.0), c(80.25, 44.15)];
+        let pts = [
+            c(80.2, 44.3),
+            c(79.0, 43.0),
+            c(82.9, 46.63),
+            c(56.5, 43.0),
+            c(80.25, 44.15),
+        ];
         for seg in &segs {
             for &p in &pts {
                 let fast = seg.nearest(p).distance_m;
@@ -292,9 +330,13 @@ mod tests {
         let a = c(70.0, 50.0);
         let b = c(70.3, 50.2);
         let (pa, pb) = (ecef(a), ecef(b));
-        let chord = ((pa[0] - pb[0]).powi(2) + (pa[1] - pb[1]).powi(2) + (pa[2] - pb[2]).powi(2)).sqrt();
+        let chord =
+            ((pa[0] - pb[0]).powi(2) + (pa[1] - pb[1]).powi(2) + (pa[2] - pb[2]).powi(2)).sqrt();
         let geo = distance_m(a, b);
         // The gap grows as d³ / (24 R²): about 3 cm at 31 km.
-        assert!(chord <= geo && geo - chord < 0.05, "chord {chord} geodesic {geo}");
+        assert!(
+            chord <= geo && geo - chord < 0.05,
+            "chord {chord} geodesic {geo}"
+        );
     }
 }

@@ -11,7 +11,11 @@ use borderzone::zone::PolygonMode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "borderzone", version, about = "Exact border-zone analysis on the WGS84 ellipsoid")]
+#[command(
+    name = "borderzone",
+    version,
+    about = "Exact border-zone analysis on the WGS84 ellipsoid"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Which settlements lie within N km of the border (exact WGS84 geodesic distance).
-    Zone(ZoneArgs),
+    Zone(Box<ZoneArgs>),
     /// The whole analysis on the embedded Kazakh data (data/kz) into out/.
     Run {
         /// Output folder.
@@ -101,8 +105,14 @@ fn run(cli: Cli) -> Result<()> {
                 neighbour_field: a.neighbour_field,
                 neighbours: a.neighbours,
                 settlements: a.settlements,
-                read: ReadOptions { lon_field: a.lon_field, lat_field: a.lat_field },
-                identity: IdentityFields { id_field: a.id_field, name_field: Some(a.name_field) },
+                read: ReadOptions {
+                    lon_field: a.lon_field,
+                    lat_field: a.lat_field,
+                },
+                identity: IdentityFields {
+                    id_field: a.id_field,
+                    name_field: Some(a.name_field),
+                },
                 distance_m: a.distance_km * 1000.0,
                 polygon_mode: a.polygon_mode,
                 country: a.country,
@@ -119,7 +129,10 @@ fn run(cli: Cli) -> Result<()> {
                 neighbours: vec![],
                 settlements: data.join("settlements_geonames.geojson"),
                 read: ReadOptions::default(),
-                identity: IdentityFields { id_field: Some("geonameid".into()), name_field: Some("name".into()) },
+                identity: IdentityFields {
+                    id_field: Some("geonameid".into()),
+                    name_field: Some("name".into()),
+                },
                 distance_m: 20_000.0,
                 polygon_mode: PolygonMode::AnyPart,
                 country: Some(data.join("country.geojson")),

@@ -60,7 +60,11 @@ impl IdentityFields {
             },
         };
         let name_field = self.name_field.as_deref().unwrap_or("name");
-        let name = feature.properties.get(name_field).map(property_text).unwrap_or_default();
+        let name = feature
+            .properties
+            .get(name_field)
+            .map(property_text)
+            .unwrap_or_default();
         Ok(Settlement { id, name, feature })
     }
 }
@@ -81,7 +85,10 @@ impl DuplicateIds {
         if let Some(first) = self.seen.insert(s.id.clone(), s.feature.index) {
             return Err(Error::invalid(
                 Location::feature(path, s.feature.index),
-                format!("duplicate id '{}' (also feature #{first}); ids must be unique", s.id),
+                format!(
+                    "duplicate id '{}' (also feature #{first}); ids must be unique",
+                    s.id
+                ),
             ));
         }
         Ok(())

@@ -29,7 +29,10 @@ impl OutputSet {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create directory", e))?;
         }
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("output");
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("output");
         let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, "cannot create", e))?;
         self.pending.push((tmp, path.to_path_buf()));
@@ -39,7 +42,8 @@ impl OutputSet {
     /// Write a whole file at once.
     pub fn write_bytes(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
         let mut w = self.create(path)?;
-        w.write_all(bytes).map_err(|e| Error::io(path, "cannot write", e))?;
+        w.write_all(bytes)
+            .map_err(|e| Error::io(path, "cannot write", e))?;
         finish(w, path)
     }
 
@@ -65,8 +69,11 @@ impl Drop for OutputSet {
 
 /// Flush and sync a writer made by [`OutputSet::create`].
 pub fn finish(w: TempWriter, path: &Path) -> Result<()> {
-    let file = w.into_inner().map_err(|e| Error::io(path, "cannot write", e.into_error()))?;
-    file.sync_all().map_err(|e| Error::io(path, "cannot sync", e))
+    let file = w
+        .into_inner()
+        .map_err(|e| Error::io(path, "cannot write", e.into_error()))?;
+    file.sync_all()
+        .map_err(|e| Error::io(path, "cannot sync", e))
 }
 
 #[cfg(test)]
@@ -84,7 +91,11 @@ mod tests {
             set.write_bytes(&p, b"new").unwrap();
         }
         assert_eq!(fs::read_to_string(&p).unwrap(), "old");
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "temporary file removed");
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "temporary file removed"
+        );
         let mut set = OutputSet::new();
         set.write_bytes(&p, b"new").unwrap();
         set.commit().unwrap();

@@ -23,15 +23,28 @@ const LAT_NAMES: [&str; 3] = ["lat", "latitude", "y"];
 /// number in range: each names the file, the row and the column.
 pub fn read_points(path: &Path, options: &ReadOptions) -> Result<FeatureStream> {
     let file = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(std::io::BufReader::with_capacity(1 << 16, file));
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
     let headers = reader
         .headers()
-        .map_err(|e| Error::format(Location::file(path), format!("cannot read the CSV header: {e}")))?
+        .map_err(|e| {
+            Error::format(
+                Location::file(path),
+                format!("cannot read the CSV header: {e}"),
+            )
+        })?
         .clone();
     if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
-        return Err(Error::format(Location::file(path), "the CSV file is empty (no header row)"));
+        return Err(Error::format(
+            Location::file(path),
+            "the CSV file is empty (no header row)",
+        ));
     }
-    let headers: Vec<String> = headers.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
+    let headers: Vec<String> = headers
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
     let find = |given: &Option<String>, defaults: &[&str], what: &str| -> Result<usize> {
         match given {
             Some(name) => headers.iter().position(|h| h == name).ok_or_else(|| {
@@ -72,11 +85,18 @@ pub fn read_points(path: &Path, options: &ReadOptions) -> Result<FeatureStream> 
             let mut coord = [f64::NAN; 2];
             for (col, raw) in record.iter().enumerate() {
                 let name = &headers[col];
-                let text = std::str::from_utf8(raw)
-                    .map_err(|e| Error::format(at().with_field(name.clone()), format!("value is not UTF-8: {e}")))?;
+                let text = std::str::from_utf8(raw).map_err(|e| {
+                    Error::format(
+                        at().with_field(name.clone()),
+                        format!("value is not UTF-8: {e}"),
+                    )
+                })?;
                 if col == lon_col || col == lat_col {
                     let v: f64 = text.trim().parse().map_err(|_| {
-                        Error::invalid(at().with_field(name.clone()), format!("'{text}' is not a number"))
+                        Error::invalid(
+                            at().with_field(name.clone()),
+                            format!("'{text}' is not a number"),
+                        )
                     })?;
                     coord[usize::from(col == lat_col)] = v;
                 } else {
@@ -85,7 +105,12 @@ pub fn read_points(path: &Path, options: &ReadOptions) -> Result<FeatureStream> 
             }
             let geometry = Geometry::Point(Point::new(coord[0], coord[1]));
             validate_coordinates(&geometry, &path, index)?;
-            Ok(InputFeature { index, feature_id: None, properties, geometry })
+            Ok(InputFeature {
+                index,
+                feature_id: None,
+                properties,
+                geometry,
+            })
         })();
         done = item.is_err();
         Some(item)
@@ -107,9 +132,18 @@ mod tests {
 
     #[test]
     fn reads_points_and_attributes() {
-        let p = tmp("a.csv", "\u{feff}id,name,Longitude,Latitude\n1,Қорғас,80.384232,44.22364\n".as_bytes());
-        let fs: Vec<_> = read_points(&p, &ReadOptions::default()).unwrap().collect::<Result<_>>().unwrap();
-        assert_eq!(fs[0].geometry, Geometry::Point(Point::new(80.384232, 44.22364)));
+        let p = tmp(
+            "a.csv",
+            "\u{feff}id,name,Longitude,Latitude\n1,Қорғас,80.384232,44.22364\n".as_bytes(),
+        );
+        let fs: Vec<_> = read_points(&p, &ReadOptions::default())
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(
+            fs[0].geometry,
+            Geometry::Point(Point::new(80.384232, 44.22364))
+        );
         assert_eq!(fs[0].properties["name"], "Қорғас");
         assert_eq!(fs[0].properties["id"], "1");
     }
@@ -119,15 +153,24 @@ mod tests {
         let p = tmp("b.csv", b"id,x,y\n1,80,44\n2,abc,44\n");
         let items: Vec<_> = read_points(&p, &ReadOptions::default()).unwrap().collect();
         let err = items[1].as_ref().unwrap_err().to_string();
-        assert!(err.contains("feature #1") && err.contains("'x'") && err.contains("abc"), "{err}");
+        assert!(
+            err.contains("feature #1") && err.contains("'x'") && err.contains("abc"),
+            "{err}"
+        );
     }
 
     #[test]
     fn missing_column_is_an_error() {
         let p = tmp("c.csv", b"id,a,b\n1,80,44\n");
-        let err = read_points(&p, &ReadOptions::default()).err().unwrap().to_string();
+        let err = read_points(&p, &ReadOptions::default())
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("no lon column"), "{err}");
-        let opts = ReadOptions { lon_field: Some("a".into()), lat_field: Some("b".into()) };
+        let opts = ReadOptions {
+            lon_field: Some("a".into()),
+            lat_field: Some("b".into()),
+        };
         assert_eq!(read_points(&p, &opts).unwrap().count(), 1);
     }
 }

@@ -37,9 +37,17 @@ pub fn read_feature_collection(path: &Path) -> Result<FeatureStream> {
     std::thread::Builder::new()
         .name("geojson-reader".into())
         .spawn(move || {
-            let mut state = ParseState { path: path.clone(), tx: &tx, count: 0, reported: false };
-            let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, file));
-            let outcome = (&mut de).deserialize_map(CollectionVisitor { state: &mut state }).and_then(|()| de.end());
+            let mut state = ParseState {
+                path: path.clone(),
+                tx: &tx,
+                count: 0,
+                reported: false,
+            };
+            let mut de =
+                serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, file));
+            let outcome = (&mut de)
+                .deserialize_map(CollectionVisitor { state: &mut state })
+                .and_then(|()| de.end());
             if let Err(e) = outcome {
                 if !state.reported {
                     let at = Location::file(&path);
@@ -53,7 +61,11 @@ pub fn read_feature_collection(path: &Path) -> Result<FeatureStream> {
 
 fn json_error(at: Location, e: &serde_json::Error) -> Error {
     let msg = e.to_string();
-    let msg = if e.is_eof() { format!("the file ends too early (truncated?): {msg}") } else { msg };
+    let msg = if e.is_eof() {
+        format!("the file ends too early (truncated?): {msg}")
+    } else {
+        msg
+    };
     Error::format(at, msg)
 }
 
@@ -105,7 +117,9 @@ impl<'de> Visitor<'de> for CollectionVisitor<'_, '_> {
                     kind = Some(t);
                 }
                 "features" => {
-                    map.next_value_seed(FeaturesSeed { state: &mut *self.state })?;
+                    map.next_value_seed(FeaturesSeed {
+                        state: &mut *self.state,
+                    })?;
                     saw_features = true;
                 }
                 _ => {
@@ -115,7 +129,11 @@ impl<'de> Visitor<'de> for CollectionVisitor<'_, '_> {
         }
         if !saw_features {
             let at = Location::file(&self.state.path);
-            let what = if kind.is_some() { "a FeatureCollection without a 'features' array" } else { "an object without 'type' or 'features': not a GeoJSON FeatureCollection" };
+            let what = if kind.is_some() {
+                "a FeatureCollection without a 'features' array"
+            } else {
+                "an object without 'type' or 'features': not a GeoJSON FeatureCollection"
+            };
             self.state.send(Err(Error::format(at, what)));
             return Err(serde::de::Error::custom("no features"));
         }
@@ -149,7 +167,8 @@ impl<'de> Visitor<'de> for FeaturesSeed<'_, '_> {
                 Ok(None) => return Ok(()),
                 Err(e) => {
                     let at = Location::feature(&self.state.path, index);
-                    self.state.send(Err(Error::format(at, format!("invalid JSON: {e}"))));
+                    self.state
+                        .send(Err(Error::format(at, format!("invalid JSON: {e}"))));
                     return Err(e);
                 }
             };
@@ -172,26 +191,47 @@ pub(crate) fn feature_from_value(value: Value, path: &Path, index: usize) -> Res
     match obj.get("type").and_then(Value::as_str) {
         Some("Feature") => {}
         Some(other) => {
-            return Err(Error::format(at(), format!("expected a GeoJSON Feature, found type '{other}'")))
+            return Err(Error::format(
+                at(),
+                format!("expected a GeoJSON Feature, found type '{other}'"),
+            ))
         }
         None => return Err(Error::format(at(), "feature has no 'type' member")),
     }
     let properties = match obj.remove("properties") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
-        Some(_) => return Err(Error::format(at(), "'properties' must be an object or null")),
+        Some(_) => {
+            return Err(Error::format(
+                at(),
+                "'properties' must be an object or null",
+            ))
+        }
     };
     let feature_id = obj.remove("id");
     let geometry = match obj.remove("geometry") {
         None | Some(Value::Null) => return Err(Error::invalid(at(), "feature has no geometry")),
         Some(g) => g,
     };
-    let geometry: geojson::Geometry = serde_json::from_value(geometry)
-        .map_err(|e| Error::format(at().with_field("geometry"), format!("invalid GeoJSON geometry: {e}")))?;
-    let geometry = Geometry::<f64>::try_from(geometry.value)
-        .map_err(|e| Error::format(at().with_field("geometry"), format!("invalid GeoJSON geometry: {e}")))?;
+    let geometry: geojson::Geometry = serde_json::from_value(geometry).map_err(|e| {
+        Error::format(
+            at().with_field("geometry"),
+            format!("invalid GeoJSON geometry: {e}"),
+        )
+    })?;
+    let geometry = Geometry::<f64>::try_from(geometry.value).map_err(|e| {
+        Error::format(
+            at().with_field("geometry"),
+            format!("invalid GeoJSON geometry: {e}"),
+        )
+    })?;
     validate_coordinates(&geometry, path, index)?;
-    Ok(InputFeature { index, feature_id, properties, geometry })
+    Ok(InputFeature {
+        index,
+        feature_id,
+        properties,
+        geometry,
+    })
 }
 
 /// Stream newline-delimited GeoJSON features (one Feature per line; blank
@@ -199,7 +239,9 @@ pub(crate) fn feature_from_value(value: Value, path: &Path, index: usize) -> Res
 pub fn read_ndjson(path: &Path) -> Result<FeatureStream> {
     let file = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
     let path = path.to_path_buf();
-    let mut lines = BufReader::with_capacity(1 << 16, file).split(b'\n').enumerate();
+    let mut lines = BufReader::with_capacity(1 << 16, file)
+        .split(b'\n')
+        .enumerate();
     let mut index = 0usize;
     let mut done = false;
     Ok(Box::new(std::iter::from_fn(move || {
@@ -211,14 +253,20 @@ pub fn read_ndjson(path: &Path) -> Result<FeatureStream> {
             let item = (|| {
                 let bytes = line.map_err(|e| Error::io(&path, "cannot read", e))?;
                 let text = std::str::from_utf8(&bytes).map_err(|e| {
-                    Error::format(Location::feature(&path, index), format!("line {} is not UTF-8: {e}", line_no + 1))
+                    Error::format(
+                        Location::feature(&path, index),
+                        format!("line {} is not UTF-8: {e}", line_no + 1),
+                    )
                 })?;
                 let text = text.trim_matches(|c: char| c == '\u{1e}' || c.is_whitespace());
                 if text.is_empty() {
                     return Ok(None);
                 }
                 let value: Value = serde_json::from_str(text).map_err(|e| {
-                    Error::format(Location::feature(&path, index), format!("line {}: invalid JSON: {e}", line_no + 1))
+                    Error::format(
+                        Location::feature(&path, index),
+                        format!("line {}: invalid JSON: {e}", line_no + 1),
+                    )
                 })?;
                 feature_from_value(value, &path, index).map(Some)
             })();
@@ -248,16 +296,25 @@ impl<W: Write> FeatureCollectionWriter<W> {
     /// Start a collection; `name` becomes the collection's `name` member
     /// (QGIS shows it as the layer name).
     pub fn new(mut out: W, name: &str) -> std::io::Result<Self> {
-        write!(out, "{{\"type\":\"FeatureCollection\",\"name\":{},\"features\":[", Value::from(name))?;
+        write!(
+            out,
+            "{{\"type\":\"FeatureCollection\",\"name\":{},\"features\":[",
+            Value::from(name)
+        )?;
         Ok(FeatureCollectionWriter { out, first: true })
     }
 
     /// Append one feature.
-    pub fn write(&mut self, properties: &Map<String, Value>, geometry: &Geometry<f64>) -> std::io::Result<()> {
+    pub fn write(
+        &mut self,
+        properties: &Map<String, Value>,
+        geometry: &Geometry<f64>,
+    ) -> std::io::Result<()> {
         let sep = if self.first { "\n" } else { ",\n" };
         self.first = false;
         self.out.write_all(sep.as_bytes())?;
-        self.out.write_all(b"{\"type\":\"Feature\",\"properties\":")?;
+        self.out
+            .write_all(b"{\"type\":\"Feature\",\"properties\":")?;
         serde_json::to_writer(&mut self.out, properties)?;
         self.out.write_all(b",\"geometry\":")?;
         serde_json::to_writer(&mut self.out, &geojson::Geometry::from(geometry))?;
@@ -279,7 +336,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("bz-geojson-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join(name);
-        std::fs::File::create(&p).unwrap().write_all(text.as_bytes()).unwrap();
+        std::fs::File::create(&p)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
         p
     }
 
@@ -291,7 +351,10 @@ mod tests {
                {"type":"Feature","id":7,"properties":null,"geometry":{"type":"Point","coordinates":[3,4]}}],
                "bbox":[1,2,3,4],"type":"FeatureCollection"}"#,
         );
-        let fs: Vec<_> = read_feature_collection(&p).unwrap().collect::<Result<_>>().unwrap();
+        let fs: Vec<_> = read_feature_collection(&p)
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap();
         assert_eq!(fs.len(), 2);
         assert_eq!(fs[0].properties["n"], "a [x]");
         assert_eq!(fs[1].feature_id, Some(Value::from(7)));
@@ -313,18 +376,45 @@ mod tests {
 
     #[test]
     fn rejects_feature_without_geometry_and_bad_coordinates() {
-        let p = tmp("g.geojson", r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}"#);
-        let err = read_feature_collection(&p).unwrap().next().unwrap().unwrap_err().to_string();
-        assert!(err.contains("feature #0") && err.contains("no geometry"), "{err}");
-        let p = tmp("c.geojson", r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[500000,4800000]}}]}"#);
-        let err = read_feature_collection(&p).unwrap().next().unwrap().unwrap_err().to_string();
+        let p = tmp(
+            "g.geojson",
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}"#,
+        );
+        let err = read_feature_collection(&p)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("feature #0") && err.contains("no geometry"),
+            "{err}"
+        );
+        let p = tmp(
+            "c.geojson",
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[500000,4800000]}}]}"#,
+        );
+        let err = read_feature_collection(&p)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("projected metres"), "{err}");
     }
 
     #[test]
     fn rejects_a_single_feature_file() {
-        let p = tmp("f.geojson", r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}}"#);
-        let err = read_feature_collection(&p).unwrap().next().unwrap().unwrap_err().to_string();
+        let p = tmp(
+            "f.geojson",
+            r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}}"#,
+        );
+        let err = read_feature_collection(&p)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("found type 'Feature'"), "{err}");
     }
 
@@ -338,7 +428,10 @@ mod tests {
         assert_eq!(items.len(), 3);
         assert_eq!(items[1].as_ref().unwrap().index, 1);
         let err = items[2].as_ref().unwrap_err().to_string();
-        assert!(err.contains("feature #2") && err.contains("line 4"), "{err}");
+        assert!(
+            err.contains("feature #2") && err.contains("line 4"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -350,7 +443,10 @@ mod tests {
         w.write(&props, &g).unwrap();
         let bytes = w.finish().unwrap();
         let p = tmp("w.geojson", std::str::from_utf8(&bytes).unwrap());
-        let back: Vec<_> = read_feature_collection(&p).unwrap().collect::<Result<_>>().unwrap();
+        let back: Vec<_> = read_feature_collection(&p)
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap();
         assert_eq!(back[0].geometry, g);
         assert_eq!(back[0].properties, props);
     }

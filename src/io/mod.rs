@@ -47,7 +47,11 @@ pub enum LayerFormat {
 impl LayerFormat {
     /// The format implied by a file's extension.
     pub fn from_path(path: &Path) -> Result<Self> {
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match ext.as_str() {
             "geojson" | "json" => Ok(LayerFormat::GeoJson),
             "ndjson" | "geojsonl" | "geojsons" | "geojsonseq" | "jsonl" => Ok(LayerFormat::NdJson),
@@ -91,10 +95,17 @@ pub fn read_all(path: &Path, options: &ReadOptions) -> Result<Vec<InputFeature>>
 }
 
 /// Check that every position of `geometry` is a finite WGS84 lon/lat.
-pub(crate) fn validate_coordinates(geometry: &Geometry<f64>, file: &Path, index: usize) -> Result<()> {
+pub(crate) fn validate_coordinates(
+    geometry: &Geometry<f64>,
+    file: &Path,
+    index: usize,
+) -> Result<()> {
     for c in geometry.coords_iter() {
         if !is_valid_lonlat(c) {
-            let hint = if c.x.is_finite() && c.y.is_finite() && (c.x.abs() > 180.0 || c.y.abs() > 90.0) {
+            let hint = if c.x.is_finite()
+                && c.y.is_finite()
+                && (c.x.abs() > 180.0 || c.y.abs() > 90.0)
+            {
                 if c.x.abs() > 1000.0 || c.y.abs() > 1000.0 {
                     " (this looks like projected metres: borderzone expects WGS84 lon/lat degrees)"
                 } else {
@@ -105,7 +116,10 @@ pub(crate) fn validate_coordinates(geometry: &Geometry<f64>, file: &Path, index:
             };
             return Err(Error::invalid(
                 Location::feature(file, index),
-                format!("coordinate ({}, {}) is not a valid WGS84 lon/lat{hint}", c.x, c.y),
+                format!(
+                    "coordinate ({}, {}) is not a valid WGS84 lon/lat{hint}",
+                    c.x, c.y
+                ),
             ));
         }
     }

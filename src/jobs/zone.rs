@@ -76,13 +76,19 @@ pub fn read_area(path: &Path) -> Result<MultiPolygon<f64>> {
             other => {
                 return Err(Error::invalid(
                     Location::feature(path, f.index),
-                    format!("expected a Polygon or MultiPolygon, found {}", crate::zone::border::geometry_type(&other)),
+                    format!(
+                        "expected a Polygon or MultiPolygon, found {}",
+                        crate::zone::border::geometry_type(&other)
+                    ),
                 ))
             }
         }
     }
     if polys.is_empty() {
-        return Err(Error::invalid(Location::file(path), "the layer has no polygon"));
+        return Err(Error::invalid(
+            Location::file(path),
+            "the layer has no polygon",
+        ));
     }
     Ok(MultiPolygon(polys))
 }
@@ -110,8 +116,15 @@ pub fn classify(
     let m = measure(border, &s.feature.geometry, mode)
         .map_err(|msg| Error::invalid(Location::feature(path, s.feature.index), msg))?;
     let zone_share = match (mode, strip) {
-        (PolygonMode::Share, Some(z)) => area_inside_m2(&s.feature.geometry, z)
-            .map(|(inside, whole)| if whole > 0.0 { (inside / whole).clamp(0.0, 1.0) } else { 0.0 }),
+        (PolygonMode::Share, Some(z)) => {
+            area_inside_m2(&s.feature.geometry, z).map(|(inside, whole)| {
+                if whole > 0.0 {
+                    (inside / whole).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                }
+            })
+        }
         _ => None,
     };
     Ok(ZoneResult {
@@ -128,18 +141,29 @@ pub fn classify(
 pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
     let start = Instant::now();
     check_distance_m(opts.distance_m)?;
-    let border = Border::read(&opts.border, &opts.neighbour_field)?.select(&opts.neighbours, &opts.border)?;
+    let border = Border::read(&opts.border, &opts.neighbour_field)?
+        .select(&opts.neighbours, &opts.border)?;
     let index = BorderIndex::build(&border);
     let country = opts.country.as_deref().map(read_area).transpose()?;
     let needs_band = country.is_some() || opts.polygon_mode == PolygonMode::Share;
     // The share is measured against the unclipped band: the part of a
     // settlement polygon across the border is not "outside the zone".
     let band = needs_band.then(|| zone_band(&border, opts.distance_m));
-    let share_strip = band.as_ref().filter(|_| opts.polygon_mode == PolygonMode::Share);
+    let share_strip = band
+        .as_ref()
+        .filter(|_| opts.polygon_mode == PolygonMode::Share);
 
     let mut out = OutputSet::new();
-    let mut writer = SettlementWriter::create(&mut out, &opts.out_dir, Vec::new(), opts.polygon_mode == PolygonMode::Share)?;
-    let mut summary = ZoneSummary { border_segments: index.segments().segments().len(), ..Default::default() };
+    let mut writer = SettlementWriter::create(
+        &mut out,
+        &opts.out_dir,
+        Vec::new(),
+        opts.polygon_mode == PolygonMode::Share,
+    )?;
+    let mut summary = ZoneSummary {
+        border_segments: index.segments().segments().len(),
+        ..Default::default()
+    };
     let mut dups = DuplicateIds::default();
     let check_dups = opts.identity.id_field.is_some();
     let mut stream = read_layer(&opts.settlements, &opts.read)?;
@@ -157,27 +181,50 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
         }
         let results: Vec<ZoneResult> = chunk
             .par_iter()
-            .map(|s| classify(&index, s, opts.distance_m, opts.polygon_mode, share_strip, &opts.settlements))
+            .map(|s| {
+                classify(
+                    &index,
+                    s,
+                    opts.distance_m,
+                    opts.polygon_mode,
+                    share_strip,
+                    &opts.settlements,
+                )
+            })
             .collect::<Result<_>>()?;
         for (s, r) in chunk.iter().zip(&results) {
             summary.settlements += 1;
             if r.in_zone {
                 summary.in_zone += 1;
-                *summary.in_zone_by_neighbour.entry(r.nearest_neighbour.clone()).or_default() += 1;
+                *summary
+                    .in_zone_by_neighbour
+                    .entry(r.nearest_neighbour.clone())
+                    .or_default() += 1;
             }
             writer.write(s, r, &[])?;
         }
     }
     if summary.settlements == 0 {
-        return Err(Error::invalid(Location::file(&opts.settlements), "the settlements layer is empty"));
+        return Err(Error::invalid(
+            Location::file(&opts.settlements),
+            "the settlements layer is empty",
+        ));
     }
     writer.finish()?;
     if let (Some(band), Some(country)) = (&band, &country) {
         let zone = clip_to(band, country);
         let mut props = Map::new();
         props.insert("distance_km".into(), Value::from(opts.distance_m / 1000.0));
-        props.insert("neighbours".into(), Value::from(selection_label(&opts.neighbours)));
-        write_polygon_layer(&mut out, &opts.out_dir.join("zone.geojson"), "zone", &[(props, zone)])?;
+        props.insert(
+            "neighbours".into(),
+            Value::from(selection_label(&opts.neighbours)),
+        );
+        write_polygon_layer(
+            &mut out,
+            &opts.out_dir.join("zone.geojson"),
+            "zone",
+            &[(props, zone)],
+        )?;
     }
     summary.files = out.commit()?;
     summary.elapsed_s = start.elapsed().as_secs_f64();
@@ -189,6 +236,10 @@ pub fn selection_label(neighbours: &[String]) -> String {
     if neighbours.is_empty() {
         "all".to_string()
     } else {
-        neighbours.iter().map(|n| n.trim().to_ascii_uppercase()).collect::<Vec<_>>().join("+")
+        neighbours
+            .iter()
+            .map(|n| n.trim().to_ascii_uppercase())
+            .collect::<Vec<_>>()
+            .join("+")
     }
 }

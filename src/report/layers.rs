@@ -33,8 +33,17 @@ pub struct ZoneResult {
 }
 
 /// The fixed leading columns of `settlements.csv`.
-pub const SETTLEMENT_COLUMNS: [&str; 9] =
-    ["id", "name", "lon", "lat", "border_distance_m", "nearest_neighbour", "in_zone", "border_lon", "border_lat"];
+pub const SETTLEMENT_COLUMNS: [&str; 9] = [
+    "id",
+    "name",
+    "lon",
+    "lat",
+    "border_distance_m",
+    "nearest_neighbour",
+    "in_zone",
+    "border_lon",
+    "border_lat",
+];
 
 /// Writes `settlements.geojson` and `settlements.csv` side by side.
 pub struct SettlementWriter {
@@ -53,34 +62,60 @@ fn werr(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 impl SettlementWriter {
     /// Start both files in `dir`; `extra` names additional columns /
     /// properties given with each row; `share` adds `zone_share`.
-    pub fn create(out: &mut OutputSet, dir: &Path, extra: Vec<String>, share: bool) -> Result<Self> {
+    pub fn create(
+        out: &mut OutputSet,
+        dir: &Path,
+        extra: Vec<String>,
+        share: bool,
+    ) -> Result<Self> {
         let geojson_path = dir.join("settlements.geojson");
         let csv_path = dir.join("settlements.csv");
-        let geojson = FeatureCollectionWriter::new(out.create(&geojson_path)?, "settlements").map_err(werr(&geojson_path))?;
+        let geojson = FeatureCollectionWriter::new(out.create(&geojson_path)?, "settlements")
+            .map_err(werr(&geojson_path))?;
         let mut csv = csv::Writer::from_writer(out.create(&csv_path)?);
         let mut header: Vec<&str> = SETTLEMENT_COLUMNS.to_vec();
         if share {
             header.push("zone_share");
         }
         header.extend(extra.iter().map(String::as_str));
-        csv.write_record(&header).map_err(|e| Error::io(&csv_path, "cannot write", e.into()))?;
-        Ok(SettlementWriter { geojson, csv, extra, share, geojson_path, csv_path })
+        csv.write_record(&header)
+            .map_err(|e| Error::io(&csv_path, "cannot write", e.into()))?;
+        Ok(SettlementWriter {
+            geojson,
+            csv,
+            extra,
+            share,
+            geojson_path,
+            csv_path,
+        })
     }
 
     /// Write one settlement; `extra` holds one value per extra column.
     pub fn write(&mut self, s: &Settlement, r: &ZoneResult, extra: &[Value]) -> Result<()> {
         let m = &r.measurement;
         let mut props: Map<String, Value> = s.feature.properties.clone();
-        props.insert("border_distance_m".into(), Value::from(round_mm(m.distance_m)));
-        props.insert("nearest_neighbour".into(), Value::from(r.nearest_neighbour.as_str()));
+        props.insert(
+            "border_distance_m".into(),
+            Value::from(round_mm(m.distance_m)),
+        );
+        props.insert(
+            "nearest_neighbour".into(),
+            Value::from(r.nearest_neighbour.as_str()),
+        );
         props.insert("in_zone".into(), Value::from(r.in_zone));
         if self.share {
-            props.insert("zone_share".into(), r.zone_share.map_or(Value::Null, |v| Value::from((v * 1e6).round() / 1e6)));
+            props.insert(
+                "zone_share".into(),
+                r.zone_share
+                    .map_or(Value::Null, |v| Value::from((v * 1e6).round() / 1e6)),
+            );
         }
         for (k, v) in self.extra.iter().zip(extra) {
             props.insert(k.clone(), v.clone());
         }
-        self.geojson.write(&props, &s.feature.geometry).map_err(werr(&self.geojson_path))?;
+        self.geojson
+            .write(&props, &s.feature.geometry)
+            .map_err(werr(&self.geojson_path))?;
         let mut row: Vec<String> = vec![
             s.id.clone(),
             s.name.clone(),
@@ -96,14 +131,19 @@ impl SettlementWriter {
             row.push(r.zone_share.map_or(String::new(), |v| format!("{v:.6}")));
         }
         row.extend(extra.iter().map(crate::io::property_text));
-        self.csv.write_record(&row).map_err(|e| Error::io(&self.csv_path, "cannot write", e.into()))
+        self.csv
+            .write_record(&row)
+            .map_err(|e| Error::io(&self.csv_path, "cannot write", e.into()))
     }
 
     /// Close both files.
     pub fn finish(self) -> Result<()> {
         let g = self.geojson.finish().map_err(werr(&self.geojson_path))?;
         finish(g, &self.geojson_path)?;
-        let c = self.csv.into_inner().map_err(|e| Error::io(&self.csv_path, "cannot write", e.into_error()))?;
+        let c = self
+            .csv
+            .into_inner()
+            .map_err(|e| Error::io(&self.csv_path, "cannot write", e.into_error()))?;
         finish(c, &self.csv_path)
     }
 }
@@ -117,7 +157,8 @@ pub fn write_polygon_layer(
 ) -> Result<()> {
     let mut w = FeatureCollectionWriter::new(out.create(path)?, name).map_err(werr(path))?;
     for (props, zone) in features {
-        w.write(props, &Geometry::MultiPolygon(zone.clone())).map_err(werr(path))?;
+        w.write(props, &Geometry::MultiPolygon(zone.clone()))
+            .map_err(werr(path))?;
     }
     let inner = w.finish().map_err(werr(path))?;
     finish(inner, path)

@@ -31,7 +31,11 @@ pub struct Border {
 
 fn push_line(parts: &mut Vec<BorderPart>, neighbour: &str, feature: usize, line: &LineString<f64>) {
     if line.0.len() >= 2 {
-        parts.push(BorderPart { neighbour: neighbour.to_string(), coords: line.0.clone(), feature });
+        parts.push(BorderPart {
+            neighbour: neighbour.to_string(),
+            coords: line.0.clone(),
+            feature,
+        });
     }
 }
 
@@ -48,23 +52,33 @@ impl Border {
         for f in io::read_layer(path, &ReadOptions::default())? {
             let f = f?;
             features += 1;
-            let neighbour = f.properties.get(neighbour_field).map(property_text).unwrap_or_default();
+            let neighbour = f
+                .properties
+                .get(neighbour_field)
+                .map(property_text)
+                .unwrap_or_default();
             let neighbour = neighbour.trim().to_ascii_uppercase();
             match &f.geometry {
                 Geometry::LineString(l) => push_line(&mut parts, &neighbour, f.index, l),
-                Geometry::MultiLineString(ml) => ml.0.iter().for_each(|l| push_line(&mut parts, &neighbour, f.index, l)),
+                Geometry::MultiLineString(ml) => {
+                    ml.0.iter()
+                        .for_each(|l| push_line(&mut parts, &neighbour, f.index, l))
+                }
                 Geometry::Polygon(p) => std::iter::once(p.exterior())
                     .chain(p.interiors())
                     .for_each(|l| push_line(&mut parts, &neighbour, f.index, l)),
-                Geometry::MultiPolygon(mp) => mp
-                    .0
-                    .iter()
-                    .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-                    .for_each(|l| push_line(&mut parts, &neighbour, f.index, l)),
+                Geometry::MultiPolygon(mp) => {
+                    mp.0.iter()
+                        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                        .for_each(|l| push_line(&mut parts, &neighbour, f.index, l))
+                }
                 other => {
                     return Err(Error::invalid(
                         Location::feature(path, f.index),
-                        format!("a border must be lines or polygons, found {}", geometry_type(other)),
+                        format!(
+                            "a border must be lines or polygons, found {}",
+                            geometry_type(other)
+                        ),
                     ))
                 }
             }
@@ -72,7 +86,11 @@ impl Border {
         if parts.is_empty() {
             return Err(Error::invalid(
                 Location::file(path),
-                if features == 0 { "the border layer is empty".to_string() } else { "the border layer has no line with two or more vertices".to_string() },
+                if features == 0 {
+                    "the border layer is empty".to_string()
+                } else {
+                    "the border layer has no line with two or more vertices".to_string()
+                },
             ));
         }
         Ok(Border { parts })
@@ -80,7 +98,12 @@ impl Border {
 
     /// The distinct neighbour labels, sorted.
     pub fn neighbours(&self) -> Vec<String> {
-        self.parts.iter().map(|p| p.neighbour.clone()).collect::<BTreeSet<_>>().into_iter().collect()
+        self.parts
+            .iter()
+            .map(|p| p.neighbour.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
     }
 
     /// The parts bordering any of `neighbours` (case-insensitive); all parts
@@ -93,16 +116,29 @@ impl Border {
         if neighbours.is_empty() {
             return Ok(self.clone());
         }
-        let wanted: Vec<String> = neighbours.iter().map(|n| n.trim().to_ascii_uppercase()).collect();
+        let wanted: Vec<String> = neighbours
+            .iter()
+            .map(|n| n.trim().to_ascii_uppercase())
+            .collect();
         for w in &wanted {
             if !self.parts.iter().any(|p| &p.neighbour == w) {
                 return Err(Error::invalid(
                     Location::file(path),
-                    format!("the border has no part for neighbour '{w}' (available: {})", self.neighbours().join(", ")),
+                    format!(
+                        "the border has no part for neighbour '{w}' (available: {})",
+                        self.neighbours().join(", ")
+                    ),
                 ));
             }
         }
-        Ok(Border { parts: self.parts.iter().filter(|p| wanted.contains(&p.neighbour)).cloned().collect() })
+        Ok(Border {
+            parts: self
+                .parts
+                .iter()
+                .filter(|p| wanted.contains(&p.neighbour))
+                .cloned()
+                .collect(),
+        })
     }
 }
 

@@ -76,8 +76,16 @@ fn segment_box(seg: &GeodesicSegment) -> AABB<[f64; 3]> {
     let (a, b) = (ecef(seg.a), ecef(seg.b));
     let pad = chord_sagitta_bound_m(seg.length_m);
     AABB::from_corners(
-        [a[0].min(b[0]) - pad, a[1].min(b[1]) - pad, a[2].min(b[2]) - pad],
-        [a[0].max(b[0]) + pad, a[1].max(b[1]) + pad, a[2].max(b[2]) + pad],
+        [
+            a[0].min(b[0]) - pad,
+            a[1].min(b[1]) - pad,
+            a[2].min(b[2]) - pad,
+        ],
+        [
+            a[0].max(b[0]) + pad,
+            a[1].max(b[1]) + pad,
+            a[2].max(b[2]) + pad,
+        ],
     )
 }
 
@@ -92,19 +100,31 @@ impl SegmentIndex {
             .into_iter()
             .enumerate()
             .flat_map(|(part, coords)| {
-                coords.windows(2).filter(|w| w[0] != w[1]).map(move |w| (w[0], w[1], part as u32))
+                coords
+                    .windows(2)
+                    .filter(|w| w[0] != w[1])
+                    .map(move |w| (w[0], w[1], part as u32))
             })
             .collect();
         let segments: Vec<IndexedSegment> = pairs
             .par_iter()
-            .map(|&(a, b, part)| IndexedSegment { geodesic: GeodesicSegment::new(a, b), part })
+            .map(|&(a, b, part)| IndexedSegment {
+                geodesic: GeodesicSegment::new(a, b),
+                part,
+            })
             .collect();
         let boxes = segments
             .iter()
             .enumerate()
-            .map(|(id, s)| SegmentBox { envelope: segment_box(&s.geodesic), id: id as u32 })
+            .map(|(id, s)| SegmentBox {
+                envelope: segment_box(&s.geodesic),
+                id: id as u32,
+            })
             .collect();
-        SegmentIndex { segments, tree: RTree::bulk_load(boxes) }
+        SegmentIndex {
+            segments,
+            tree: RTree::bulk_load(boxes),
+        }
     }
 
     /// All indexed segments.
@@ -134,7 +154,11 @@ impl SegmentIndex {
             }
             let id = boxed.id as usize;
             let hit = self.segments[id].geodesic.nearest(p);
-            let n = Nearest { distance_m: hit.distance_m, segment: id, foot: hit.foot };
+            let n = Nearest {
+                distance_m: hit.distance_m,
+                segment: id,
+                foot: hit.foot,
+            };
             if n.distance_m <= bound_m && n.better_than_opt(&best) {
                 bound_m = n.distance_m;
                 best = Some(n);
@@ -148,7 +172,11 @@ impl SegmentIndex {
         let mut best: Option<Nearest> = None;
         for (id, s) in self.segments.iter().enumerate() {
             let hit = s.geodesic.nearest(p);
-            let n = Nearest { distance_m: hit.distance_m, segment: id, foot: hit.foot };
+            let n = Nearest {
+                distance_m: hit.distance_m,
+                segment: id,
+                foot: hit.foot,
+            };
             if n.better_than_opt(&best) {
                 best = Some(n);
             }
@@ -165,9 +193,15 @@ impl SegmentIndex {
         distance_m: f64,
     ) -> impl Iterator<Item = (usize, &IndexedSegment)> + '_ {
         let d = distance_m;
-        let env = AABB::from_corners([min[0] - d, min[1] - d, min[2] - d], [max[0] + d, max[1] + d, max[2] + d]);
-        let mut ids: Vec<usize> =
-            self.tree.locate_in_envelope_intersecting(&env).map(|b| b.id as usize).collect();
+        let env = AABB::from_corners(
+            [min[0] - d, min[1] - d, min[2] - d],
+            [max[0] + d, max[1] + d, max[2] + d],
+        );
+        let mut ids: Vec<usize> = self
+            .tree
+            .locate_in_envelope_intersecting(&env)
+            .map(|b| b.id as usize)
+            .collect();
         ids.sort_unstable();
         ids.into_iter().map(move |id| (id, &self.segments[id]))
     }
@@ -175,7 +209,10 @@ impl SegmentIndex {
 
 /// The ECEF bounding box of a set of lon/lat points, padded for the
 /// geodesic edges between them (`longest_edge_m`).
-pub fn ecef_box(points: impl IntoIterator<Item = LonLat>, longest_edge_m: f64) -> ([f64; 3], [f64; 3]) {
+pub fn ecef_box(
+    points: impl IntoIterator<Item = LonLat>,
+    longest_edge_m: f64,
+) -> ([f64; 3], [f64; 3]) {
     let mut min = [f64::INFINITY; 3];
     let mut max = [f64::NEG_INFINITY; 3];
     for p in points {
@@ -217,7 +254,10 @@ mod tests {
         let idx = SegmentIndex::build([line.as_slice()]);
         assert_eq!(idx.segments().len(), 399);
         for _ in 0..300 {
-            let p = Coord { x: 68.0 + 16.0 * rand01(&mut s), y: 42.0 + 6.0 * rand01(&mut s) };
+            let p = Coord {
+                x: 68.0 + 16.0 * rand01(&mut s),
+                y: 42.0 + 6.0 * rand01(&mut s),
+            };
             let fast = idx.nearest(p).unwrap();
             let slow = idx.nearest_brute_force(p).unwrap();
             assert_eq!(fast.distance_m, slow.distance_m);

@@ -27,7 +27,9 @@ impl std::str::FromStr for PolygonMode {
             "any-part" => Ok(PolygonMode::AnyPart),
             "centroid" => Ok(PolygonMode::Centroid),
             "share" => Ok(PolygonMode::Share),
-            _ => Err(format!("unknown polygon mode '{s}': expected any-part, centroid or share")),
+            _ => Err(format!(
+                "unknown polygon mode '{s}': expected any-part, centroid or share"
+            )),
         }
     }
 }
@@ -60,10 +62,22 @@ pub struct Measurement {
 /// # Errors
 /// An unsupported or empty geometry, or an empty border, as a message for the
 /// caller to attach to the feature.
-pub fn measure(border: &BorderIndex, geometry: &Geometry<f64>, mode: PolygonMode) -> Result<Measurement, String> {
+pub fn measure(
+    border: &BorderIndex,
+    geometry: &Geometry<f64>,
+    mode: PolygonMode,
+) -> Result<Measurement, String> {
     let segments = border.segments();
-    let rep = |g: &Geometry<f64>| g.interior_point().map(|p| p.0).ok_or_else(|| "empty geometry".to_string());
-    let nearest_point = |p: LonLat| segments.nearest(p).ok_or_else(|| "the selected border is empty".to_string());
+    let rep = |g: &Geometry<f64>| {
+        g.interior_point()
+            .map(|p| p.0)
+            .ok_or_else(|| "empty geometry".to_string())
+    };
+    let nearest_point = |p: LonLat| {
+        segments
+            .nearest(p)
+            .ok_or_else(|| "the selected border is empty".to_string())
+    };
     let (nearest, representative) = match geometry {
         Geometry::Point(p) => (nearest_point(p.0)?, p.0),
         Geometry::MultiPoint(mp) => {
@@ -92,7 +106,9 @@ pub fn measure(border: &BorderIndex, geometry: &Geometry<f64>, mode: PolygonMode
                 let mut best: Option<Nearest> = None;
                 for p in polys {
                     if let Some(n) = polygon_nearest(segments, p) {
-                        if best.is_none_or(|b| (n.distance_m, n.segment) < (b.distance_m, b.segment)) {
+                        if best
+                            .is_none_or(|b| (n.distance_m, n.segment) < (b.distance_m, b.segment))
+                        {
                             best = Some(n);
                         }
                     }
@@ -107,7 +123,11 @@ pub fn measure(border: &BorderIndex, geometry: &Geometry<f64>, mode: PolygonMode
             ))
         }
     };
-    Ok(Measurement { distance_m: nearest.distance_m, nearest, representative })
+    Ok(Measurement {
+        distance_m: nearest.distance_m,
+        nearest,
+        representative,
+    })
 }
 
 /// Exact distance from a polygon (boundary and interior) to the border
@@ -116,8 +136,10 @@ pub fn measure(border: &BorderIndex, geometry: &Geometry<f64>, mode: PolygonMode
 /// vertices to the polygon's edges (the minimum between two non-crossing
 /// segments is reached at an end of one of them).
 fn polygon_nearest(border: &SegmentIndex, polygon: &Polygon<f64>) -> Option<Nearest> {
-    let rings: Vec<&[LonLat]> =
-        std::iter::once(polygon.exterior()).chain(polygon.interiors()).map(|r| r.0.as_slice()).collect();
+    let rings: Vec<&[LonLat]> = std::iter::once(polygon.exterior())
+        .chain(polygon.interiors())
+        .map(|r| r.0.as_slice())
+        .collect();
     // Filter: the nearest border point to any vertex bounds the answer.
     let mut best: Option<Nearest> = None;
     for v in rings.iter().flat_map(|r| r.iter()) {
@@ -130,17 +152,33 @@ fn polygon_nearest(border: &SegmentIndex, polygon: &Polygon<f64>) -> Option<Near
     }
     let mut best = best?;
     let ring_index = SegmentIndex::build(rings.iter().copied());
-    let longest_m = ring_index.segments().iter().map(|s| s.geodesic.length_m).fold(0.0, f64::max);
+    let longest_m = ring_index
+        .segments()
+        .iter()
+        .map(|s| s.geodesic.length_m)
+        .fold(0.0, f64::max);
     let (min, max) = ecef_box(rings.iter().flat_map(|r| r.iter().copied()), longest_m);
     for (id, seg) in border.segments_near_box(min, max, best.distance_m) {
         let g = seg.geodesic;
         if polygon.intersects(&Line::new(g.a, g.b)) {
-            let foot = if polygon.intersects(&Point(g.a)) { g.a } else { g.b };
-            return Some(Nearest { distance_m: 0.0, segment: id, foot });
+            let foot = if polygon.intersects(&Point(g.a)) {
+                g.a
+            } else {
+                g.b
+            };
+            return Some(Nearest {
+                distance_m: 0.0,
+                segment: id,
+                foot,
+            });
         }
         for v in [g.a, g.b] {
             if let Some(n) = ring_index.nearest_within(v, best.distance_m) {
-                let cand = Nearest { distance_m: n.distance_m, segment: id, foot: v };
+                let cand = Nearest {
+                    distance_m: n.distance_m,
+                    segment: id,
+                    foot: v,
+                };
                 if cand.better_than_opt(&Some(best)) {
                     best = cand;
                 }

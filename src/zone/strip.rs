@@ -36,7 +36,14 @@ fn arc_step_deg(distance_m: f64) -> f64 {
 /// sweep_deg` modulo 360; passed separately so that the end points are
 /// bit-identical to the neighbouring pieces' corners and the union leaves
 /// no sliver).
-fn arc(centre: LonLat, radius_m: f64, from_deg: f64, sweep_deg: f64, to_deg: f64, step_deg: f64) -> Vec<LonLat> {
+fn arc(
+    centre: LonLat,
+    radius_m: f64,
+    from_deg: f64,
+    sweep_deg: f64,
+    to_deg: f64,
+    step_deg: f64,
+) -> Vec<LonLat> {
     let n = (sweep_deg / step_deg).ceil().max(1.0) as usize;
     (0..=n)
         .map(|k| {
@@ -68,10 +75,24 @@ fn wedge(v: LonLat, a_in: f64, a_out: f64, distance_m: f64, step_deg: f64) -> Op
     // that overlap union robustly, pieces that only share an edge may not.
     let arc_pts = if turn > 0.0 {
         let from = a_in - 90.0 - step_deg;
-        arc(v, distance_m, from, turn + 2.0 * step_deg, a_out - 90.0 + step_deg, step_deg)
+        arc(
+            v,
+            distance_m,
+            from,
+            turn + 2.0 * step_deg,
+            a_out - 90.0 + step_deg,
+            step_deg,
+        )
     } else {
         let from = a_out + 90.0 - step_deg;
-        arc(v, distance_m, from, -turn + 2.0 * step_deg, a_in + 90.0 + step_deg, step_deg)
+        arc(
+            v,
+            distance_m,
+            from,
+            -turn + 2.0 * step_deg,
+            a_in + 90.0 + step_deg,
+            step_deg,
+        )
     };
     let mut pts = vec![v];
     pts.extend(arc_pts);
@@ -143,7 +164,14 @@ fn part_pieces(coords: &[LonLat], distance_m: f64, step_deg: f64) -> Vec<Polygon
         band.extend(right);
         pieces.push(ring(band));
     }
-    pieces.push(ring(arc(coords[coords.len() - 1], distance_m, 0.0, 360.0, 0.0, step_deg)));
+    pieces.push(ring(arc(
+        coords[coords.len() - 1],
+        distance_m,
+        0.0,
+        360.0,
+        0.0,
+        step_deg,
+    )));
     pieces
 }
 
@@ -184,7 +212,13 @@ mod tests {
             Coord { x: 80.5, y: 44.6 },
             Coord { x: 81.2, y: 44.5 },
         ];
-        let border = Border { parts: vec![BorderPart { neighbour: "CHN".into(), coords: coords.clone(), feature: 0 }] };
+        let border = Border {
+            parts: vec![BorderPart {
+                neighbour: "CHN".into(),
+                coords: coords.clone(),
+                feature: 0,
+            }],
+        };
         let strip = zone_band(&border, 20_000.0);
         let idx = SegmentIndex::build([coords.as_slice()]);
         // Every boundary vertex of the strip is at 20 km: exactly where it
@@ -194,7 +228,10 @@ mod tests {
         for poly in &strip.0 {
             for c in poly.exterior().0.iter() {
                 let d = idx.nearest(*c).unwrap().distance_m;
-                assert!(d < 20_000.0 + 2e-3 && d > 20_000.0 - ARC_SAGITTA_M, "{d} at {c:?}");
+                assert!(
+                    d < 20_000.0 + 2e-3 && d > 20_000.0 - ARC_SAGITTA_M,
+                    "{d} at {c:?}"
+                );
                 n += 1;
             }
         }
