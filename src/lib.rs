@@ -19,11 +19,15 @@
 //! Distances are metres on the WGS84 ellipsoid; coordinates are lon/lat
 //! degrees (x = longitude) unless a name says otherwise.
 
+pub mod admin;
+pub mod config;
 pub mod error;
 pub mod geodesy;
 pub mod io;
 pub mod jobs;
+pub mod progress;
 pub mod report;
+pub mod rules;
 pub mod settlement;
 pub mod zone;
 

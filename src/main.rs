@@ -4,8 +4,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use std::io::IsTerminal;
+
+use borderzone::config::Config;
 use borderzone::io::ReadOptions;
+use borderzone::jobs::run::run_batch;
 use borderzone::jobs::zone::{run_zone, selection_label, ZoneOptions, ZoneSummary};
+use borderzone::progress::Progress;
 use borderzone::settlement::IdentityFields;
 use borderzone::zone::PolygonMode;
 use clap::{Parser, Subcommand};
@@ -19,17 +24,25 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Log steps (-v) or details (-vv) to stderr.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Which settlements lie within N km of the border (exact WGS84 geodesic distance).
     Zone(Box<ZoneArgs>),
-    /// The whole analysis on the embedded Kazakh data (data/kz) into out/.
+    /// The batch analysis of a configuration (default: the embedded data/kz/analysis.toml).
     Run {
-        /// Output folder.
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
+        /// Configuration file (TOML).
+        config: Option<PathBuf>,
+        /// Output folder (default: the configuration's output_dir).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -121,32 +134,44 @@ fn run(cli: Cli) -> Result<()> {
             let summary = run_zone(&opts).context("zone analysis failed")?;
             print_summary(&summary, a.distance_km, &selection_label(&opts.neighbours));
         }
-        Command::Run { out } => {
-            let data = embedded_data();
-            let opts = ZoneOptions {
-                border: data.join("border_lines.geojson"),
-                neighbour_field: "neighbour".into(),
-                neighbours: vec![],
-                settlements: data.join("settlements_geonames.geojson"),
-                read: ReadOptions::default(),
-                identity: IdentityFields {
-                    id_field: Some("geonameid".into()),
-                    name_field: Some("name".into()),
-                },
-                distance_m: 20_000.0,
-                polygon_mode: PolygonMode::AnyPart,
-                country: Some(data.join("country.geojson")),
-                out_dir: out,
+        Command::Run { config, out } => {
+            let path = config.unwrap_or_else(|| embedded_data().join("analysis.toml"));
+            let cfg = Config::load(&path)?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let out = out.unwrap_or_else(|| cfg.output_dir.clone());
+            let progress = Progress {
+                enabled: !cli.quiet && std::io::stderr().is_terminal(),
             };
-            let summary = run_zone(&opts).context("run on the embedded data failed")?;
-            print_summary(&summary, 20.0, "all");
+            let s = run_batch(&cfg, &text, &out, progress)
+                .with_context(|| format!("run of {} failed", path.display()))?;
+            println!(
+                "run {} — {} settlements, {:.2} s",
+                s.run_id, s.settlements, s.elapsed_s
+            );
+            for (name, eligible, near) in &s.scenarios {
+                println!("  {name:<16} eligible {eligible:>5}   near the line {near:>4}");
+            }
+            println!("  hub candidates {}", s.hubs);
+            println!("  {} files in {}", s.files.len(), out.display());
         }
     }
     Ok(())
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -1,3 +1,4 @@
 //! What users receive: map layers and tables.
 
 pub mod layers;
+pub mod table;

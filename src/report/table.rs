@@ -1,0 +1,112 @@
+//! Tables for people: the eligibility lists, summaries and hub rankings,
+//! written as CSV (UTF-8 with a byte-order mark, so Excel keeps Cyrillic
+//! intact).
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::io::atomic::{finish, OutputSet};
+
+/// One cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A number (written in shortest round-trip form).
+    Number(f64),
+    /// true / false.
+    Bool(bool),
+    /// Nothing.
+    Empty,
+}
+
+impl Cell {
+    /// The CSV rendering.
+    pub fn to_text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Number(v) => format_number(*v),
+            Cell::Bool(b) => b.to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell::Text(s.to_string())
+    }
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell::Text(s)
+    }
+}
+
+impl From<f64> for Cell {
+    fn from(v: f64) -> Self {
+        if v.is_finite() {
+            Cell::Number(v)
+        } else {
+            Cell::Empty
+        }
+    }
+}
+
+impl From<Option<f64>> for Cell {
+    fn from(v: Option<f64>) -> Self {
+        v.map_or(Cell::Empty, Cell::from)
+    }
+}
+
+impl From<bool> for Cell {
+    fn from(b: bool) -> Self {
+        Cell::Bool(b)
+    }
+}
+
+/// Integers without a decimal point, other numbers in shortest form.
+pub fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// A table with a header.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    /// Column names.
+    pub header: Vec<String>,
+    /// Rows, each as long as the header.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// An empty table with these columns.
+    pub fn new(header: &[&str]) -> Self {
+        Table {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Write as CSV (UTF-8 with BOM).
+    pub fn write_csv(&self, out: &mut OutputSet, path: &Path) -> Result<()> {
+        let mut w = out.create(path)?;
+        std::io::Write::write_all(&mut w, "\u{feff}".as_bytes())
+            .map_err(|e| Error::io(path, "cannot write", e))?;
+        let mut c = csv::Writer::from_writer(w);
+        let err = |e: csv::Error| Error::io(path, "cannot write", e.into());
+        c.write_record(&self.header).map_err(err)?;
+        for row in &self.rows {
+            c.write_record(row.iter().map(Cell::to_text)).map_err(err)?;
+        }
+        let w = c
+            .into_inner()
+            .map_err(|e| Error::io(path, "cannot write", e.into_error()))?;
+        finish(w, path)
+    }
+}
