@@ -1,3 +1,4 @@
 pub mod error;
 pub mod geodesy;
 pub use error::{Error, Result};
+pub mod network;
