@@ -81,7 +81,14 @@ pub fn snap_point(graph: &RoadGraph, p: LonLat, max_snap_m: f64) -> SnapStatus {
         let (edge, k) = cand.data;
         let (a, _) = graph.geom_vertex(k);
         let (b, _) = graph.geom_vertex(k + 1);
-        let hit = GeodesicSegment::new(a, b).nearest(p);
+        let seg = GeodesicSegment::new(a, b);
+        let mut hit = seg.nearest(p);
+        // At an end, use the vertex itself rather than its recomputation.
+        if hit.along_m >= seg.length_m {
+            hit.foot = b;
+        } else if hit.along_m <= 0.0 {
+            hit.foot = a;
+        }
         let better = match &best {
             None => true,
             Some((d, bk, _, _)) => hit.distance_m < *d || (hit.distance_m == *d && k < *bk),
