@@ -474,7 +474,11 @@ fn csr_multi_source_dijkstra_matches_plain_reference_on_random_graphs() {
                         // seed the origin names.
                         let (mut at, mut sum, mut sum_other) = (v as u32, 0.0, 0.0);
                         while let Some(step) = scratch.step(at) {
-                            let (w, wo) = metric.weights(&step.arc);
+                            let (_, _, l, t) = arcs_fwd[step.edge as usize];
+                            let (w, wo) = match metric {
+                                Metric::Distance => (l, t),
+                                Metric::Time => (t, l),
+                            };
                             sum += w;
                             sum_other += wo;
                             at = step.node;

@@ -477,8 +477,8 @@ impl Ctx<'_> {
                 );
                 let mut v = node;
                 while let Some(step) = scratch.step(v) {
-                    let g = graph.edge_geometry(step.arc.edge);
-                    if step.arc.forward {
+                    let g = graph.edge_geometry(step.edge);
+                    if step.forward {
                         push_all(&mut pts, g.to_vec());
                     } else {
                         push_all(&mut pts, g.iter().rev().copied().collect());

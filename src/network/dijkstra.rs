@@ -68,48 +68,58 @@ impl PartialOrd for HeapItem {
     }
 }
 
+/// Per-node state of a search, packed together so that relaxing an arc
+/// touches one cache line (the search is memory-bound on large graphs).
+#[derive(Debug, Clone, Copy)]
+struct NodeState {
+    cost: f64,
+    other: f64,
+    stamp: u32,
+    origin: u32,
+    pred_node: u32,
+    /// Edge of the predecessor arc, with [`FORWARD_BIT`] set when it runs in
+    /// the edge's vertex order.
+    pred_edge: u32,
+}
+
+const FORWARD_BIT: u32 = 1 << 31;
+
 /// Reusable buffers of one search; one per thread.
 #[derive(Debug, Clone)]
 pub struct DijkstraScratch {
-    stamp: Vec<u32>,
+    nodes: Vec<NodeState>,
     generation: u32,
-    cost: Vec<f64>,
-    other: Vec<f64>,
-    origin: Vec<u32>,
-    pred_node: Vec<u32>,
-    pred_arc: Vec<Arc>,
     heap: BinaryHeap<HeapItem>,
 }
 
 /// Where a node's best path goes next.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step {
     /// The next node on the path (towards the seed).
     pub node: u32,
-    /// The arc taken from the current node to `node` in the searched graph
-    /// (in the reversed graph its `edge` is driven from the current node to
-    /// `node`).
-    pub arc: Arc,
+    /// The edge of the arc taken (in the reversed graph this edge is driven
+    /// from the current node to `node`).
+    pub edge: u32,
+    /// True when the arc runs in the edge's vertex order.
+    pub forward: bool,
 }
 
 impl DijkstraScratch {
     /// Buffers for a graph of `node_count` nodes.
+    /// Graphs may have at most 2³¹ − 1 edges (the predecessor edge is packed
+    /// with a direction bit).
     pub fn new(node_count: usize) -> Self {
-        let dummy = Arc {
-            node: NONE,
-            edge: NONE,
-            forward: true,
-            length_m: 0.0,
-            time_s: 0.0,
+        let empty = NodeState {
+            cost: f64::INFINITY,
+            other: f64::INFINITY,
+            stamp: 0,
+            origin: NONE,
+            pred_node: NONE,
+            pred_edge: NONE,
         };
         DijkstraScratch {
-            stamp: vec![0; node_count],
+            nodes: vec![empty; node_count],
             generation: 0,
-            cost: vec![f64::INFINITY; node_count],
-            other: vec![f64::INFINITY; node_count],
-            origin: vec![NONE; node_count],
-            pred_node: vec![NONE; node_count],
-            pred_arc: vec![dummy; node_count],
             heap: BinaryHeap::new(),
         }
     }
@@ -117,21 +127,28 @@ impl DijkstraScratch {
     fn next_generation(&mut self) {
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
-            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.nodes.iter_mut().for_each(|n| n.stamp = 0);
             self.generation = 1;
         }
         self.heap.clear();
     }
 
+    /// The state of `v`, reset first if it belongs to an earlier run.
     #[inline]
-    fn touch(&mut self, v: usize) {
-        if self.stamp[v] != self.generation {
-            self.stamp[v] = self.generation;
-            self.cost[v] = f64::INFINITY;
-            self.other[v] = f64::INFINITY;
-            self.origin[v] = NONE;
-            self.pred_node[v] = NONE;
+    fn touch(&mut self, v: usize) -> &mut NodeState {
+        let generation = self.generation;
+        let n = &mut self.nodes[v];
+        if n.stamp != generation {
+            *n = NodeState {
+                cost: f64::INFINITY,
+                other: f64::INFINITY,
+                stamp: generation,
+                origin: NONE,
+                pred_node: NONE,
+                pred_edge: NONE,
+            };
         }
+        n
     }
 
     /// Run a multi-source search over `csr`: afterwards [`Self::cost`] of `v`
@@ -146,18 +163,17 @@ impl DijkstraScratch {
     /// O((V + E) log V) over the part of the graph reached.
     pub fn run(&mut self, csr: &Csr, metric: Metric, seeds: &[Seed]) {
         assert!(
-            self.stamp.len() >= csr.node_count(),
+            self.nodes.len() >= csr.node_count(),
             "scratch too small for graph"
         );
         self.next_generation();
         for s in seeds {
-            let v = s.node as usize;
-            self.touch(v);
-            if s.cost < self.cost[v] {
-                self.cost[v] = s.cost;
-                self.other[v] = s.other;
-                self.origin[v] = s.origin;
-                self.pred_node[v] = NONE;
+            let n = self.touch(s.node as usize);
+            if s.cost < n.cost {
+                n.cost = s.cost;
+                n.other = s.other;
+                n.origin = s.origin;
+                n.pred_node = NONE;
                 self.heap.push(HeapItem {
                     cost: s.cost,
                     node: s.node,
@@ -165,22 +181,20 @@ impl DijkstraScratch {
             }
         }
         while let Some(HeapItem { cost, node }) = self.heap.pop() {
-            let u = node as usize;
-            if cost > self.cost[u] {
+            let u = self.nodes[node as usize];
+            if cost > u.cost {
                 continue; // stale entry
             }
-            let (other_u, origin_u) = (self.other[u], self.origin[u]);
             for arc in csr.arcs(node) {
                 let (w, w_other) = metric.weights(arc);
                 let next = cost + w;
-                let v = arc.node as usize;
-                self.touch(v);
-                if next < self.cost[v] {
-                    self.cost[v] = next;
-                    self.other[v] = other_u + w_other;
-                    self.origin[v] = origin_u;
-                    self.pred_node[v] = node;
-                    self.pred_arc[v] = *arc;
+                let n = self.touch(arc.node as usize);
+                if next < n.cost {
+                    n.cost = next;
+                    n.other = u.other + w_other;
+                    n.origin = u.origin;
+                    n.pred_node = node;
+                    n.pred_edge = arc.edge | if arc.forward { FORWARD_BIT } else { 0 };
                     self.heap.push(HeapItem {
                         cost: next,
                         node: arc.node,
@@ -190,31 +204,36 @@ impl DijkstraScratch {
         }
     }
 
+    #[inline]
+    fn reached(&self, v: u32) -> Option<&NodeState> {
+        let n = &self.nodes[v as usize];
+        (n.stamp == self.generation && n.cost.is_finite()).then_some(n)
+    }
+
     /// The least cost of `v` in the last run, `None` if unreached.
     #[inline]
     pub fn cost(&self, v: u32) -> Option<f64> {
-        let v = v as usize;
-        (self.stamp[v] == self.generation && self.cost[v].is_finite()).then_some(self.cost[v])
+        self.reached(v).map(|n| n.cost)
     }
 
     /// The other metric along the best path to `v` (`None` if unreached).
     pub fn other(&self, v: u32) -> Option<f64> {
-        self.cost(v).map(|_| self.other[v as usize])
+        self.reached(v).map(|n| n.other)
     }
 
     /// The origin tag of the seed whose tree reached `v`.
     pub fn origin(&self, v: u32) -> Option<u32> {
-        self.cost(v).map(|_| self.origin[v as usize])
+        self.reached(v).map(|n| n.origin)
     }
 
     /// The next step from `v` towards its seed; `None` at a seed or if
     /// unreached.
     pub fn step(&self, v: u32) -> Option<Step> {
-        self.cost(v)?;
-        let p = self.pred_node[v as usize];
-        (p != NONE).then(|| Step {
-            node: p,
-            arc: self.pred_arc[v as usize],
+        let n = self.reached(v)?;
+        (n.pred_node != NONE).then_some(Step {
+            node: n.pred_node,
+            edge: n.pred_edge & !FORWARD_BIT,
+            forward: n.pred_edge & FORWARD_BIT != 0,
         })
     }
 }

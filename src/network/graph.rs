@@ -216,7 +216,10 @@ impl GraphBuilder {
     /// Freeze into an immutable graph, with travel times from `speeds`.
     ///
     /// # Runtime
-    /// O(V + E log E) plus one geodesic inverse per segment (in parallel).
+    /// O(V log V + E) plus one geodesic inverse per segment (in parallel).
+    ///
+    /// # Panics
+    /// With 2³¹ edges or more.
     pub fn freeze(self, speeds: &SpeedTable) -> RoadGraph {
         let GraphBuilder {
             coords,
@@ -233,13 +236,22 @@ impl GraphBuilder {
                 uses[v as usize] = uses[v as usize].saturating_add(add);
             }
         }
-        let mut node_of = vec![NONE; coords.len()];
-        let mut node_pos = Vec::new();
+        // Number nodes along a Z-order curve of their position, so that nodes
+        // near each other on the map are near each other in memory: a search
+        // on a large graph is bound by memory latency.
+        let mut junctions: Vec<u32> = Vec::new();
         for &v in &way_vertices {
-            if uses[v as usize] >= 2 && node_of[v as usize] == NONE {
-                node_of[v as usize] = node_pos.len() as u32;
-                node_pos.push(coords[v as usize]);
+            if uses[v as usize] >= 2 {
+                uses[v as usize] = 0; // taken
+                junctions.push(v);
             }
+        }
+        junctions.sort_by_cached_key(|&v| morton_key(coords[v as usize]));
+        let mut node_of = vec![NONE; coords.len()];
+        let mut node_pos = Vec::with_capacity(junctions.len());
+        for v in junctions {
+            node_of[v as usize] = node_pos.len() as u32;
+            node_pos.push(coords[v as usize]);
         }
         // Split ways at junctions.
         let mut edges = Vec::new();
@@ -268,6 +280,7 @@ impl GraphBuilder {
             }
         }
         drop(coords);
+        assert!(edges.len() < (1 << 31), "too many edges for u32 indices");
         // Exact lengths: cumulative geodesic length at every geometry vertex.
         let cum: Vec<Vec<f64>> = edges
             .par_iter()
@@ -516,6 +529,23 @@ impl RoadGraph {
     pub fn empty() -> RoadGraph {
         GraphBuilder::new().freeze(&SpeedTable::default())
     }
+}
+
+/// Z-order (Morton) key of a lon/lat position: its quantised coordinates'
+/// bits interleaved.
+fn morton_key(p: LonLat) -> u64 {
+    fn spread(mut x: u64) -> u64 {
+        x &= 0xFFFF_FFFF;
+        x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
+        x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
+        x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
+        x = (x | (x << 2)) & 0x3333_3333_3333_3333;
+        x = (x | (x << 1)) & 0x5555_5555_5555_5555;
+        x
+    }
+    let q =
+        |v: f64, lo: f64, span: f64| (((v - lo) / span).clamp(0.0, 1.0) * u32::MAX as f64) as u64;
+    spread(q(p.x, -180.0, 360.0)) | (spread(q(p.y, -90.0, 180.0)) << 1)
 }
 
 /// Convenience: a lon/lat coordinate.
