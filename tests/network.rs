@@ -1274,3 +1274,44 @@ fn invalid_options_and_positions_are_errors() {
     .expect("empty graph is fine");
     assert!(report.categories.is_empty());
 }
+
+#[test]
+fn kz_backbone_geojson_matches_its_own_lengths() {
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/kz/roads_backbone.geojson"
+    ));
+    if !path.exists() {
+        println!("SKIPPED backbone test: {} not found", path.display());
+        return;
+    }
+    let (graph, stats) =
+        geojson_roads::read_roads(path, &GeoJsonRoadOptions::default(), &SpeedTable::default())
+            .expect("backbone");
+    // PROVENANCE.md: 1,375 straight edges, ~24,600 km, 8 connected components;
+    // no class, so every line is Unknown.
+    assert_eq!(
+        (stats.features, stats.lines, stats.unknown_class),
+        (1375, 1375, 1375)
+    );
+    assert_eq!(graph.component_count(), 8);
+    // Sum of the geodesic lengths of all line segments, computed with Python
+    // geographiclib 2.1 (Geodesic.WGS84.Inverse over every coordinate pair):
+    // 23,861.517776 km. The layer's own `length_km` values add up to
+    // 24,647.0 km: lengths of the real roads before straightening, so the
+    // straight graph must come out shorter, by the ~3% PROVENANCE.md warns of.
+    let text = std::fs::read_to_string(path).expect("read");
+    let fc: geojson::FeatureCollection = text.parse().expect("GeoJSON");
+    let source_km: f64 = fc
+        .features
+        .iter()
+        .filter_map(|f| f.property("length_km")?.as_f64())
+        .sum();
+    let total_km = graph.total_length_m() / 1e3;
+    println!(
+        "backbone: {total_km:.1} km (road lengths {source_km:.1} km), {} nodes",
+        graph.node_count()
+    );
+    assert!((total_km - 23_861.517_776).abs() < 1e-5, "{total_km}");
+    assert!(total_km < source_km && total_km > 0.9 * source_km);
+}
