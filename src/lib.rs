@@ -32,3 +32,4 @@ pub mod settlement;
 pub mod zone;
 
 pub use error::{Error, Result};
+pub mod network;

@@ -1,0 +1,554 @@
+//! The road graph: built once from ways ([`GraphBuilder`]), then frozen into
+//! an immutable [`RoadGraph`] with compact CSR adjacency, shared across
+//! threads.
+//!
+//! Graph nodes are the junctions of the input: the ends of every way and every
+//! vertex used more than once (by two ways, or twice by one way). Edges run
+//! between junctions and keep their full vertex geometry, so lengths are
+//! exact sums of geodesic segment lengths and snapping lands on the real road.
+
+use geo::Coord;
+use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::RTree;
+
+use super::speeds::{RoadClass, SpeedTable};
+use crate::geodesy::{self, LonLat};
+
+/// "No node / no edge" in the u32 index arrays.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// Which way a road may be driven, relative to its vertex order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Oneway {
+    /// Both directions.
+    #[default]
+    No,
+    /// Only in vertex order (`oneway=yes`).
+    Forward,
+    /// Only against vertex order (`oneway=-1`).
+    Backward,
+}
+
+/// Attributes of one input way (an OSM way or a GeoJSON line).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WayInfo {
+    /// Road class.
+    pub class: Option<RoadClass>,
+    /// The way's own speed limit (km/h), when it has a usable one.
+    pub maxspeed_kmh: Option<f64>,
+    /// Allowed direction.
+    pub oneway: Oneway,
+    /// Street name, when known.
+    pub name: Option<String>,
+    /// OSM way id, or the GeoJSON feature's index.
+    pub source_id: i64,
+}
+
+impl WayInfo {
+    /// The class, `Unknown` when there is none.
+    pub fn road_class(&self) -> RoadClass {
+        self.class.unwrap_or(RoadClass::Unknown)
+    }
+}
+
+/// One directed or two-way edge of the frozen graph.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Edge {
+    /// Node at the first geometry vertex.
+    pub from: u32,
+    /// Node at the last geometry vertex.
+    pub to: u32,
+    /// Index of the way the edge comes from (see [`RoadGraph::way`]).
+    pub way: u32,
+    /// Length: the sum of geodesic lengths of its segments (m).
+    pub length_m: f64,
+    /// Travel time at its way's speed (s).
+    pub time_s: f64,
+    /// May be driven from `from` to `to`.
+    pub forward: bool,
+    /// May be driven from `to` to `from`.
+    pub backward: bool,
+    geom_start: u32,
+    geom_end: u32,
+}
+
+/// A directed arc of a CSR adjacency list.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Arc {
+    /// The node at the other end of the arc (the head in the forward graph,
+    /// the tail in the reversed graph).
+    pub node: u32,
+    /// The edge the arc runs along.
+    pub edge: u32,
+    /// True when the arc runs in the edge's vertex order.
+    pub forward: bool,
+    /// Arc length (m).
+    pub length_m: f64,
+    /// Arc travel time (s).
+    pub time_s: f64,
+}
+
+/// Compressed sparse row adjacency: the arcs of node `v` are
+/// `arcs[first[v]..first[v + 1]]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Csr {
+    first: Vec<u32>,
+    arcs: Vec<Arc>,
+}
+
+impl Csr {
+    /// Build from `(row, arc)` pairs for `node_count` rows (counting sort,
+    /// stable: arcs keep their input order within a row).
+    ///
+    /// # Panics
+    /// If a row index is `>= node_count`, or there are more than `u32::MAX`
+    /// arcs.
+    pub fn from_arcs(node_count: usize, arcs: &[(u32, Arc)]) -> Csr {
+        let mut first = vec![0u32; node_count + 1];
+        for (row, _) in arcs {
+            first[*row as usize + 1] += 1;
+        }
+        for i in 0..node_count {
+            first[i + 1] += first[i];
+        }
+        let mut fill = first.clone();
+        let placeholder = Arc {
+            node: NONE,
+            edge: NONE,
+            forward: true,
+            length_m: 0.0,
+            time_s: 0.0,
+        };
+        let mut out = vec![placeholder; arcs.len()];
+        for (row, arc) in arcs {
+            let slot = &mut fill[*row as usize];
+            out[*slot as usize] = *arc;
+            *slot += 1;
+        }
+        Csr { first, arcs: out }
+    }
+
+    /// Number of rows (nodes).
+    pub fn node_count(&self) -> usize {
+        self.first.len().saturating_sub(1)
+    }
+
+    /// The arcs of node `v`.
+    #[inline]
+    pub fn arcs(&self, v: u32) -> &[Arc] {
+        let v = v as usize;
+        &self.arcs[self.first[v] as usize..self.first[v + 1] as usize]
+    }
+
+    /// Total number of arcs.
+    pub fn arc_count(&self) -> usize {
+        self.arcs.len()
+    }
+}
+
+/// Accumulates vertices and ways; [`GraphBuilder::freeze`] turns them into a
+/// [`RoadGraph`].
+#[derive(Debug, Default)]
+pub struct GraphBuilder {
+    coords: Vec<LonLat>,
+    way_vertices: Vec<u32>,
+    way_start: Vec<usize>,
+    ways: Vec<WayInfo>,
+}
+
+impl GraphBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        GraphBuilder {
+            way_start: vec![0],
+            ..Default::default()
+        }
+    }
+
+    /// Add a vertex at `p` (lon/lat degrees) and return its index. Vertices
+    /// are shared between ways by passing the same index to several ways.
+    pub fn add_vertex(&mut self, p: LonLat) -> u32 {
+        self.coords.push(p);
+        (self.coords.len() - 1) as u32
+    }
+
+    /// Move vertex `v` to `p`.
+    pub fn set_vertex(&mut self, v: u32, p: LonLat) {
+        self.coords[v as usize] = p;
+    }
+
+    /// Position of vertex `v`.
+    pub fn vertex(&self, v: u32) -> LonLat {
+        self.coords[v as usize]
+    }
+
+    /// Number of vertices added.
+    pub fn vertex_count(&self) -> usize {
+        self.coords.len()
+    }
+
+    /// Number of ways added.
+    pub fn way_count(&self) -> usize {
+        self.ways.len()
+    }
+
+    /// Add a way through `vertices` (indices from [`GraphBuilder::add_vertex`]).
+    /// Immediately repeated vertices are dropped; a way left with fewer than
+    /// two vertices is ignored and `false` returned.
+    pub fn add_way(&mut self, info: WayInfo, vertices: impl IntoIterator<Item = u32>) -> bool {
+        let start = self.way_vertices.len();
+        for v in vertices {
+            if self.way_vertices.len() > start && self.way_vertices.last() == Some(&v) {
+                continue;
+            }
+            self.way_vertices.push(v);
+        }
+        if self.way_vertices.len() - start < 2 {
+            self.way_vertices.truncate(start);
+            return false;
+        }
+        self.way_start.push(self.way_vertices.len());
+        self.ways.push(info);
+        true
+    }
+
+    /// Freeze into an immutable graph, with travel times from `speeds`.
+    ///
+    /// # Runtime
+    /// O(V log V + E) plus one geodesic inverse per segment (in parallel).
+    ///
+    /// # Panics
+    /// With 2³¹ edges or more.
+    pub fn freeze(self, speeds: &SpeedTable) -> RoadGraph {
+        let GraphBuilder {
+            coords,
+            way_vertices,
+            way_start,
+            ways,
+        } = self;
+        // Junctions: way ends and vertices used more than once.
+        let mut uses = vec![0u8; coords.len()];
+        for w in 0..ways.len() {
+            let vs = &way_vertices[way_start[w]..way_start[w + 1]];
+            for (i, &v) in vs.iter().enumerate() {
+                let add = if i == 0 || i + 1 == vs.len() { 2 } else { 1 };
+                uses[v as usize] = uses[v as usize].saturating_add(add);
+            }
+        }
+        // Number nodes along a Z-order curve of their position, so that nodes
+        // near each other on the map are near each other in memory: a search
+        // on a large graph is bound by memory latency.
+        let mut junctions: Vec<u32> = Vec::new();
+        for &v in &way_vertices {
+            if uses[v as usize] >= 2 {
+                uses[v as usize] = 0; // taken
+                junctions.push(v);
+            }
+        }
+        junctions.sort_by_cached_key(|&v| morton_key(coords[v as usize]));
+        let mut node_of = vec![NONE; coords.len()];
+        let mut node_pos = Vec::with_capacity(junctions.len());
+        for v in junctions {
+            node_of[v as usize] = node_pos.len() as u32;
+            node_pos.push(coords[v as usize]);
+        }
+        // Split ways at junctions.
+        let mut edges = Vec::new();
+        let mut geom: Vec<LonLat> = Vec::with_capacity(way_vertices.len());
+        for (w, info) in ways.iter().enumerate() {
+            let vs = &way_vertices[way_start[w]..way_start[w + 1]];
+            let mut start = 0;
+            for i in 1..vs.len() {
+                if node_of[vs[i] as usize] == NONE {
+                    continue;
+                }
+                let g0 = geom.len() as u32;
+                geom.extend(vs[start..=i].iter().map(|&v| coords[v as usize]));
+                edges.push(Edge {
+                    from: node_of[vs[start] as usize],
+                    to: node_of[vs[i] as usize],
+                    way: w as u32,
+                    length_m: 0.0,
+                    time_s: 0.0,
+                    forward: info.oneway != Oneway::Backward,
+                    backward: info.oneway != Oneway::Forward,
+                    geom_start: g0,
+                    geom_end: geom.len() as u32,
+                });
+                start = i;
+            }
+        }
+        drop(coords);
+        assert!(edges.len() < (1 << 31), "too many edges for u32 indices");
+        // Exact lengths: cumulative geodesic length at every geometry vertex.
+        let cum: Vec<Vec<f64>> = edges
+            .par_iter()
+            .map(|e| {
+                let g = &geom[e.geom_start as usize..e.geom_end as usize];
+                let mut acc = 0.0;
+                let mut out = Vec::with_capacity(g.len());
+                out.push(0.0);
+                for pair in g.windows(2) {
+                    acc += geodesy::distance_m(pair[0], pair[1]);
+                    out.push(acc);
+                }
+                out
+            })
+            .collect();
+        let mut geom_cum_m = Vec::with_capacity(geom.len());
+        for (e, c) in edges.iter_mut().zip(cum) {
+            e.length_m = c.last().copied().unwrap_or(0.0);
+            let info = &ways[e.way as usize];
+            let speed_ms = speeds.speed_kmh(info.road_class(), info.maxspeed_kmh) / 3.6;
+            e.time_s = e.length_m / speed_ms;
+            geom_cum_m.extend(c);
+        }
+        // Forward and reversed adjacency.
+        let mut fwd = Vec::with_capacity(edges.len() * 2);
+        let mut rev = Vec::with_capacity(edges.len() * 2);
+        for (i, e) in edges.iter().enumerate() {
+            let arc = |node, forward| Arc {
+                node,
+                edge: i as u32,
+                forward,
+                length_m: e.length_m,
+                time_s: e.time_s,
+            };
+            if e.forward {
+                fwd.push((e.from, arc(e.to, true)));
+                rev.push((e.to, arc(e.from, true)));
+            }
+            if e.backward {
+                fwd.push((e.to, arc(e.from, false)));
+                rev.push((e.from, arc(e.to, false)));
+            }
+        }
+        let n = node_pos.len();
+        let forward = Csr::from_arcs(n, &fwd);
+        let reverse = Csr::from_arcs(n, &rev);
+        drop((fwd, rev));
+        // Weakly connected components (union-find).
+        let mut parent: Vec<u32> = (0..n as u32).collect();
+        fn find(parent: &mut [u32], mut x: u32) -> u32 {
+            while parent[x as usize] != x {
+                parent[x as usize] = parent[parent[x as usize] as usize];
+                x = parent[x as usize];
+            }
+            x
+        }
+        for e in &edges {
+            let (a, b) = (find(&mut parent, e.from), find(&mut parent, e.to));
+            if a != b {
+                parent[a.max(b) as usize] = a.min(b);
+            }
+        }
+        let mut component = vec![NONE; n];
+        let mut component_count = 0u32;
+        for v in 0..n as u32 {
+            let r = find(&mut parent, v);
+            if component[r as usize] == NONE {
+                component[r as usize] = component_count;
+                component_count += 1;
+            }
+            component[v as usize] = component[r as usize];
+        }
+        // Segment index in ECEF for exact snapping (filter step).
+        let ecef: Vec<[f64; 3]> = geom.par_iter().map(|&p| geodesy::ecef(p)).collect();
+        let segments: Vec<SegmentBox> = edges
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(ei, e)| {
+                let (ecef, cum) = (&ecef, &geom_cum_m);
+                (e.geom_start as usize..e.geom_end as usize - 1).map(move |k| {
+                    let pad = geodesy::chord_sagitta_bound_m(cum[k + 1] - cum[k]);
+                    let (a, b) = (ecef[k], ecef[k + 1]);
+                    let lo = [
+                        a[0].min(b[0]) - pad,
+                        a[1].min(b[1]) - pad,
+                        a[2].min(b[2]) - pad,
+                    ];
+                    let hi = [
+                        a[0].max(b[0]) + pad,
+                        a[1].max(b[1]) + pad,
+                        a[2].max(b[2]) + pad,
+                    ];
+                    GeomWithData::new(Rectangle::from_corners(lo, hi), (ei as u32, k as u32))
+                })
+            })
+            .collect();
+        let segment_tree = RTree::bulk_load(segments);
+        RoadGraph {
+            node_pos,
+            edges,
+            geom,
+            geom_cum_m,
+            ways,
+            forward,
+            reverse,
+            component,
+            component_count: component_count as usize,
+            segment_tree,
+        }
+    }
+}
+
+/// A segment's padded ECEF bounding box, with (edge, global geometry index of
+/// the segment's first vertex).
+pub(crate) type SegmentBox = GeomWithData<Rectangle<[f64; 3]>, (u32, u32)>;
+
+/// The frozen road graph. Immutable; share it across threads by reference.
+#[derive(Debug)]
+pub struct RoadGraph {
+    node_pos: Vec<LonLat>,
+    edges: Vec<Edge>,
+    geom: Vec<LonLat>,
+    geom_cum_m: Vec<f64>,
+    ways: Vec<WayInfo>,
+    forward: Csr,
+    reverse: Csr,
+    component: Vec<u32>,
+    component_count: usize,
+    pub(crate) segment_tree: RTree<SegmentBox>,
+}
+
+impl RoadGraph {
+    /// Number of nodes (junctions).
+    pub fn node_count(&self) -> usize {
+        self.node_pos.len()
+    }
+
+    /// Number of edges (each two-way edge counts once).
+    pub fn edge_count(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// All edges.
+    pub fn edges(&self) -> &[Edge] {
+        &self.edges
+    }
+
+    /// Edge `e`.
+    pub fn edge(&self, e: u32) -> &Edge {
+        &self.edges[e as usize]
+    }
+
+    /// The vertices of edge `e`, from `from` to `to` (lon/lat).
+    pub fn edge_geometry(&self, e: u32) -> &[LonLat] {
+        let e = &self.edges[e as usize];
+        &self.geom[e.geom_start as usize..e.geom_end as usize]
+    }
+
+    /// Cumulative length (m) from the edge's start at each of its vertices.
+    pub fn edge_cumulative_m(&self, e: u32) -> &[f64] {
+        let e = &self.edges[e as usize];
+        &self.geom_cum_m[e.geom_start as usize..e.geom_end as usize]
+    }
+
+    /// Position of node `v`.
+    pub fn node_position(&self, v: u32) -> LonLat {
+        self.node_pos[v as usize]
+    }
+
+    /// The input way of edge `e`.
+    pub fn way(&self, e: u32) -> &WayInfo {
+        &self.ways[self.edges[e as usize].way as usize]
+    }
+
+    /// All input ways that made it into the graph.
+    pub fn ways(&self) -> &[WayInfo] {
+        &self.ways
+    }
+
+    /// Outgoing arcs (forward graph).
+    pub fn forward(&self) -> &Csr {
+        &self.forward
+    }
+
+    /// Incoming arcs (reversed graph): `arcs(v)` lists the arcs `u → v` with
+    /// `node = u`.
+    pub fn reverse(&self) -> &Csr {
+        &self.reverse
+    }
+
+    /// Weakly connected component of node `v` (ignoring one-way rules).
+    pub fn component(&self, v: u32) -> u32 {
+        self.component[v as usize]
+    }
+
+    /// Number of weakly connected components.
+    pub fn component_count(&self) -> usize {
+        self.component_count
+    }
+
+    /// Sum of all edge lengths (m).
+    pub fn total_length_m(&self) -> f64 {
+        self.edges.iter().map(|e| e.length_m).sum()
+    }
+
+    /// Global geometry index → (vertex, cumulative m), for snapping.
+    pub(crate) fn geom_vertex(&self, k: u32) -> (LonLat, f64) {
+        (self.geom[k as usize], self.geom_cum_m[k as usize])
+    }
+
+    /// Part of edge `e` between `from_m` and `to_m` along it (either order),
+    /// as vertices in travel order, starting at `start` and ending at `end`
+    /// (the exact points at those positions).
+    pub fn edge_part(
+        &self,
+        e: u32,
+        from_m: f64,
+        start: LonLat,
+        to_m: f64,
+        end: LonLat,
+    ) -> Vec<LonLat> {
+        let g = self.edge_geometry(e);
+        let cum = self.edge_cumulative_m(e);
+        let mut out = vec![start];
+        if from_m <= to_m {
+            out.extend(
+                g.iter()
+                    .zip(cum)
+                    .filter(|(_, &c)| c > from_m && c < to_m)
+                    .map(|(p, _)| *p),
+            );
+        } else {
+            out.extend(
+                g.iter()
+                    .zip(cum)
+                    .rev()
+                    .filter(|(_, &c)| c < from_m && c > to_m)
+                    .map(|(p, _)| *p),
+            );
+        }
+        out.push(end);
+        out
+    }
+
+    /// A graph with no nodes or edges.
+    pub fn empty() -> RoadGraph {
+        GraphBuilder::new().freeze(&SpeedTable::default())
+    }
+}
+
+/// Z-order (Morton) key of a lon/lat position: its quantised coordinates'
+/// bits interleaved.
+fn morton_key(p: LonLat) -> u64 {
+    fn spread(mut x: u64) -> u64 {
+        x &= 0xFFFF_FFFF;
+        x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
+        x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
+        x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
+        x = (x | (x << 2)) & 0x3333_3333_3333_3333;
+        x = (x | (x << 1)) & 0x5555_5555_5555_5555;
+        x
+    }
+    let q =
+        |v: f64, lo: f64, span: f64| (((v - lo) / span).clamp(0.0, 1.0) * u32::MAX as f64) as u64;
+    spread(q(p.x, -180.0, 360.0)) | (spread(q(p.y, -90.0, 180.0)) << 1)
+}
+
+/// Convenience: a lon/lat coordinate.
+pub fn lonlat(lon: f64, lat: f64) -> LonLat {
+    Coord { x: lon, y: lat }
+}

@@ -1,0 +1,330 @@
+//! Roads from an OpenStreetMap PBF file.
+//!
+//! Two passes: the first keeps the drivable `highway=*` ways (with their
+//! node ids, or their coordinates when the file has `LocationsOnWays`), the
+//! second reads the coordinates of only the nodes those ways use, in
+//! parallel. Ways whose nodes are missing from the file (clipped extracts)
+//! are split into the runs of consecutive present nodes; the missing
+//! references are counted, not fatal.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use osmpbf::{BlobDecode, BlobReader, Element, ElementReader};
+
+use super::graph::{GraphBuilder, Oneway, RoadGraph, WayInfo};
+use super::speeds::{parse_maxspeed_kmh, RoadClass, SpeedTable};
+use crate::error::Location;
+use crate::geodesy::{self, LonLat};
+use crate::{Error, Result};
+
+/// Which ways to read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OsmRoadOptions {
+    /// Also read `highway=track` (default false).
+    pub include_tracks: bool,
+}
+
+/// What the reader saw; every way it left out is counted here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OsmReadStats {
+    /// Nodes in the file.
+    pub nodes: usize,
+    /// Ways in the file.
+    pub ways: usize,
+    /// Ways with any `highway=*` tag (roads, paths, footways…).
+    pub highway_ways: usize,
+    /// Drivable ways kept.
+    pub drivable_ways: usize,
+    /// Drivable ways that reference at least one node missing from the file.
+    pub ways_with_missing_nodes: usize,
+    /// References to missing nodes, over all drivable ways.
+    pub missing_node_refs: usize,
+    /// Drivable ways of which nothing usable was left (fewer than two
+    /// consecutive present nodes).
+    pub ways_dropped: usize,
+    /// Extra pieces made by splitting ways at missing nodes.
+    pub extra_pieces: usize,
+    /// Drivable ways with a usable numeric `maxspeed`.
+    pub maxspeed_used: usize,
+    /// Drivable ways whose `maxspeed` could not be used (symbolic values such
+    /// as `RU:urban`, `none`): the class default applies.
+    pub maxspeed_fallback: usize,
+    /// Drivable ways that are one-way (tagged or implied).
+    pub oneway_ways: usize,
+}
+
+struct RawWay {
+    index: usize,
+    info: WayInfo,
+    refs: Vec<i64>,
+    locations: Vec<LonLat>,
+}
+
+fn drivable(class: RoadClass, opts: &OsmRoadOptions) -> bool {
+    class != RoadClass::Track || opts.include_tracks
+}
+
+/// The allowed direction from OSM tags: explicit `oneway` wins; motorways
+/// and roundabouts are one-way by default.
+pub fn oneway_from_tags(
+    oneway: Option<&str>,
+    class: Option<RoadClass>,
+    junction: Option<&str>,
+) -> Oneway {
+    match oneway {
+        Some("yes" | "1" | "true") => Oneway::Forward,
+        Some("-1" | "reverse") => Oneway::Backward,
+        Some("no" | "0" | "false") => Oneway::No,
+        _ => {
+            let implied = class == Some(RoadClass::Motorway)
+                || matches!(junction, Some("roundabout" | "circular"));
+            if implied {
+                Oneway::Forward
+            } else {
+                Oneway::No
+            }
+        }
+    }
+}
+
+/// Read the drivable road network of an OSM PBF file and freeze it.
+///
+/// Kept: `highway` = motorway, trunk, primary, secondary, tertiary (and
+/// their `_link`s), unclassified, residential, living_street, service, and
+/// track when [`OsmRoadOptions::include_tracks`]; not `area=yes`. Speeds:
+/// a numeric `maxspeed` when [`SpeedTable::use_maxspeed`], else the class
+/// default. `oneway=reversible/alternating` is taken as two-way.
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be opened; [`Error::Format`] for a
+/// corrupt block or a file that needs a feature this reader lacks (history
+/// files, `HistoricalInformation`); [`Error::Invalid`] for a node of a road
+/// with coordinates out of range (names the way index and node id).
+pub fn read_roads(
+    path: &Path,
+    opts: &OsmRoadOptions,
+    speeds: &SpeedTable,
+) -> Result<(RoadGraph, OsmReadStats)> {
+    check_header(path)?;
+    let pbf_err = |e: osmpbf::Error| match e.kind() {
+        osmpbf::ErrorKind::Io(_) => {
+            Error::format(Location::file(path), format!("cannot read PBF: {e}"))
+        }
+        _ => Error::format(Location::file(path), format!("corrupt PBF: {e}")),
+    };
+    let open = || ElementReader::from_path(path).map_err(&pbf_err);
+    // Pass 1: ways.
+    let mut stats = OsmReadStats::default();
+    let mut raw = Vec::new();
+    let mut need_nodes = false;
+    open()?
+        .for_each(|el| match el {
+            Element::Node(_) | Element::DenseNode(_) => stats.nodes += 1,
+            Element::Way(w) => {
+                let index = stats.ways;
+                stats.ways += 1;
+                let (mut highway, mut oneway, mut maxspeed, mut name, mut junction, mut area) =
+                    (None, None, None, None, None, false);
+                for (k, v) in w.tags() {
+                    match k {
+                        "highway" => highway = Some(v),
+                        "oneway" => oneway = Some(v),
+                        "maxspeed" => maxspeed = Some(v),
+                        "name" => name = Some(v),
+                        "junction" => junction = Some(v),
+                        "area" => area = v == "yes",
+                        _ => {}
+                    }
+                }
+                let Some(highway) = highway else { return };
+                stats.highway_ways += 1;
+                let Some(class) = RoadClass::from_osm(highway).filter(|&c| drivable(c, opts))
+                else {
+                    return;
+                };
+                if area {
+                    return;
+                }
+                stats.drivable_ways += 1;
+                let maxspeed_kmh = maxspeed.and_then(parse_maxspeed_kmh);
+                match (maxspeed, maxspeed_kmh) {
+                    (Some(_), Some(_)) => stats.maxspeed_used += 1,
+                    (Some(_), None) => stats.maxspeed_fallback += 1,
+                    _ => {}
+                }
+                let oneway = oneway_from_tags(oneway, Some(class), junction);
+                if oneway != Oneway::No {
+                    stats.oneway_ways += 1;
+                }
+                let refs: Vec<i64> = w.refs().collect();
+                let locations: Vec<LonLat> = w
+                    .node_locations()
+                    .map(|l| LonLat {
+                        x: l.lon(),
+                        y: l.lat(),
+                    })
+                    .collect();
+                if locations.len() != refs.len() {
+                    need_nodes = true;
+                }
+                let info = WayInfo {
+                    class: Some(class),
+                    maxspeed_kmh,
+                    oneway,
+                    name: name.map(str::to_string),
+                    source_id: w.id(),
+                };
+                raw.push(RawWay {
+                    index,
+                    info,
+                    refs,
+                    locations,
+                });
+            }
+            Element::Relation(_) => {}
+        })
+        .map_err(pbf_err)?;
+    // Pass 2: the coordinates of the nodes the ways use.
+    let mut positions: HashMap<i64, LonLat> = HashMap::new();
+    if need_nodes {
+        let mut wanted: HashMap<i64, LonLat> = HashMap::new();
+        for w in raw.iter().filter(|w| w.locations.len() != w.refs.len()) {
+            for &r in &w.refs {
+                wanted.insert(
+                    r,
+                    LonLat {
+                        x: f64::NAN,
+                        y: f64::NAN,
+                    },
+                );
+            }
+        }
+        let wanted = &wanted;
+        let found = open()?
+            .par_map_reduce(
+                |el| match el {
+                    Element::Node(n) if wanted.contains_key(&n.id()) => vec![(
+                        n.id(),
+                        LonLat {
+                            x: n.lon(),
+                            y: n.lat(),
+                        },
+                    )],
+                    Element::DenseNode(n) if wanted.contains_key(&n.id()) => {
+                        vec![(
+                            n.id(),
+                            LonLat {
+                                x: n.lon(),
+                                y: n.lat(),
+                            },
+                        )]
+                    }
+                    _ => Vec::new(),
+                },
+                Vec::new,
+                |mut a, mut b| {
+                    if a.len() < b.len() {
+                        std::mem::swap(&mut a, &mut b);
+                    }
+                    a.extend(b);
+                    a
+                },
+            )
+            .map_err(pbf_err)?;
+        positions.extend(found);
+    }
+    // Build: one vertex per OSM node used, ways split at missing nodes.
+    let mut builder = GraphBuilder::new();
+    let mut vertex_of: HashMap<i64, u32> = HashMap::new();
+    for w in raw {
+        let on_way = w.locations.len() == w.refs.len();
+        let mut runs: Vec<Vec<u32>> = vec![Vec::new()];
+        let mut missing = 0;
+        for (i, &r) in w.refs.iter().enumerate() {
+            let p = if on_way {
+                Some(w.locations[i])
+            } else {
+                positions.get(&r).copied()
+            };
+            let Some(p) = p else {
+                missing += 1;
+                if runs.last().is_some_and(|run| !run.is_empty()) {
+                    runs.push(Vec::new());
+                }
+                continue;
+            };
+            if !geodesy::is_valid_lonlat(p) {
+                let at = Location::feature(path, w.index);
+                return Err(Error::invalid(
+                    at,
+                    format!(
+                        "way {}: node {r} has invalid lon/lat {p:?}",
+                        w.info.source_id
+                    ),
+                ));
+            }
+            let v = *vertex_of.entry(r).or_insert_with(|| builder.add_vertex(p));
+            if let Some(run) = runs.last_mut() {
+                run.push(v);
+            }
+        }
+        if missing > 0 {
+            stats.ways_with_missing_nodes += 1;
+            stats.missing_node_refs += missing;
+        }
+        let mut pieces = 0;
+        for run in runs {
+            if builder.add_way(w.info.clone(), run) {
+                pieces += 1;
+            }
+        }
+        match pieces {
+            0 => stats.ways_dropped += 1,
+            n => stats.extra_pieces += n - 1,
+        }
+    }
+    Ok((builder.freeze(speeds), stats))
+}
+
+/// Reject files that need features this reader does not implement.
+fn check_header(path: &Path) -> Result<()> {
+    let mut reader = BlobReader::from_path(path).map_err(|e| match e.into_kind() {
+        osmpbf::ErrorKind::Io(io) => Error::io(path, "open", io),
+        k => Error::format(Location::file(path), format!("not an OSM PBF file: {k:?}")),
+    })?;
+    let Some(first) = reader.next() else {
+        return Err(Error::format(
+            Location::file(path),
+            "empty file, not an OSM PBF file",
+        ));
+    };
+    let blob = first
+        .map_err(|e| Error::format(Location::file(path), format!("not an OSM PBF file: {e}")))?;
+    if let Ok(BlobDecode::OsmHeader(header)) = blob.decode() {
+        for feature in header.required_features() {
+            match feature.as_str() {
+                "OsmSchema-V0.6" | "DenseNodes" => {}
+                "HistoricalInformation" => {
+                    return Err(Error::format(
+                        Location::file(path),
+                        "this is an OSM history file (.osh.pbf, required feature HistoricalInformation); \
+                         give a current-state extract (.osm.pbf) instead",
+                    ))
+                }
+                other => {
+                    return Err(Error::format(
+                        Location::file(path),
+                        format!("the file requires the PBF feature '{other}', which this reader does not support"),
+                    ))
+                }
+            }
+        }
+    } else {
+        return Err(Error::format(
+            Location::file(path),
+            "the first block is not an OSMHeader: not an OSM PBF file",
+        ));
+    }
+    Ok(())
+}
