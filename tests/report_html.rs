@@ -17,8 +17,8 @@ use borderzone::report::html::{
     render_report, Count, FileLink, HubRow, HubTable, InputFile, Report, ScenarioSummary, Table,
 };
 use borderzone::report::svg::{
-    multipolygon_path, projection_for, render_svg, MapLayers, MapOptions, MapPoint, PointStatus,
-    Projection, ZoneLayer, TITLE_PX,
+    multipolygon_path, projection_for, render_svg, simplify_ring_px, write_svg, MapLayers,
+    MapOptions, MapPoint, PointStatus, Projection, ZoneLayer, TITLE_PX,
 };
 use borderzone::report::xlsx::{write_table_xlsx, Cell};
 use borderzone::zone::strip::{clip_to, zone_band};
@@ -414,17 +414,68 @@ fn simplification_bounds_the_vertex_count() {
     assert!(input_vertices > 30_000, "{input_vertices}");
     let extent = Rect::new(coord! { x: 46.0, y: 40.0 }, coord! { x: 88.0, y: 56.0 });
     let proj = Projection::fit(extent, 960.0, 20.0, 56.0);
-    let (d, drawn) = multipolygon_path(&proj, &country, 0.5);
+    let (d, drawn) = multipolygon_path(&proj, &country, &MapOptions::default());
     // The outline is ~6,000 px long at this scale; a vertex every 0.5 px at
     // most would be 12,000; RDP keeps far fewer.
     assert!(drawn < 6_000, "{drawn} vertices drawn of {input_vertices}");
     assert!(drawn > 500, "the shape survives: {drawn}");
     assert!(d.len() < 80_000, "{} bytes of path data", d.len());
     // A finer tolerance keeps more, a coarser one fewer.
-    let (_, fine) = multipolygon_path(&proj, &country, 0.1);
-    let (_, coarse) = multipolygon_path(&proj, &country, 2.0);
+    let (_, fine) = multipolygon_path(
+        &proj,
+        &country,
+        &MapOptions {
+            simplify_px: 0.1,
+            ..MapOptions::default()
+        },
+    );
+    let (_, coarse) = multipolygon_path(
+        &proj,
+        &country,
+        &MapOptions {
+            simplify_px: 2.0,
+            ..MapOptions::default()
+        },
+    );
     assert!(fine > drawn && drawn > coarse, "{fine} {drawn} {coarse}");
-    // Every drawn vertex lies on the projected input outline's extent.
+    // Faithful: the drawn vertices of the main outline are input vertices
+    // (simplification only drops), and its area is kept within 0.5 %.
+    let main = country
+        .0
+        .iter()
+        .max_by_key(|p| p.exterior().0.len())
+        .unwrap();
+    let quantize = |c: &Coord<f64>| {
+        let (x, y) = proj.project(c.x, c.y);
+        ((x * 10.0).round() as i64, (y * 10.0).round() as i64)
+    };
+    let input: std::collections::HashSet<(i64, i64)> =
+        main.exterior().0.iter().map(quantize).collect();
+    let drawn_ring = simplify_ring_px(&proj, main.exterior(), 0.5, 2.0);
+    assert!(drawn_ring.iter().all(|q| input.contains(q)));
+    let shoelace = |pts: &[(f64, f64)]| {
+        let n = pts.len();
+        (0..n)
+            .map(|i| pts[i].0 * pts[(i + 1) % n].1 - pts[(i + 1) % n].0 * pts[i].1)
+            .sum::<f64>()
+            .abs()
+            / 2.0
+    };
+    let full: Vec<(f64, f64)> = main
+        .exterior()
+        .0
+        .iter()
+        .map(|c| proj.project(c.x, c.y))
+        .collect();
+    let kept: Vec<(f64, f64)> = drawn_ring
+        .iter()
+        .map(|&(x, y)| (x as f64 / 10.0, y as f64 / 10.0))
+        .collect();
+    let (a_full, a_kept) = (shoelace(&full), shoelace(&kept));
+    assert!(
+        (a_kept - a_full).abs() / a_full < 0.005,
+        "area {a_kept} px² vs {a_full} px²"
+    );
     let svg = render_svg(
         &MapLayers {
             title: String::new(),
@@ -822,6 +873,14 @@ fn sample_report_from_real_data() {
     borderzone::report::layers::write_text(&mut out, &dir.join("report.html"), &html).unwrap();
     borderzone::report::layers::write_text(&mut out, &dir.join("map.svg"), &svg).unwrap();
     out.commit().unwrap();
+    // The standalone SVG file is well-formed too.
+    let mut out = OutputSet::new();
+    let path = dir.join("small.svg");
+    write_svg(&mut out, &path, &small_layers(), &MapOptions::default()).unwrap();
+    out.commit().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("<?xml"));
+    assert_eq!(parse_xml(&text)[0].name, "svg");
 }
 
 #[test]

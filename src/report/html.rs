@@ -8,8 +8,11 @@
 //! so XML tools can check it.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use super::xlsx::Cell;
+use crate::error::Result;
+use crate::io::atomic::OutputSet;
 
 /// Escape text for HTML/XML content and attribute values (`&`, `<`, `>`,
 /// `"`, `'`); control characters that XML forbids become spaces.
@@ -502,6 +505,15 @@ pub fn render_report(r: &Report) -> String {
         escape(&r.tool_version)
     );
     s
+}
+
+/// Render `report` and write it at `path` through `out` (committed with the
+/// rest of the run).
+///
+/// # Errors
+/// An unwritable file.
+pub fn write_report(out: &mut OutputSet, path: &Path, report: &Report) -> Result<()> {
+    out.write_bytes(path, render_report(report).as_bytes())
 }
 
 #[cfg(test)]

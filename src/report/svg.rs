@@ -25,18 +25,22 @@
 //! rounded to 0.1 px. A drawn edge stays within about twice the tolerance of
 //! the true outline, and the vertex count is bounded by the ring's length in
 //! pixels divided by the tolerance, whatever the input resolution. Rings
-//! smaller than one pixel are left out.
+//! smaller than [`MapOptions::min_ring_px`] (tiny islands and lakes) are
+//! left out.
 //!
 //! # Determinism
 //! Output depends only on the input: pixel values are written with one
 //! decimal from integer tenths, no clock, no hash-map order.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use geo::{BoundingRect, Coord, LineString, MultiPolygon, Rect, Simplify};
 
 use super::html::escape;
+use crate::error::Result;
 use crate::geodesy::{WGS84_A_M, WGS84_F};
+use crate::io::atomic::OutputSet;
 
 /// How a settlement stands relative to a zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -166,6 +170,9 @@ pub struct MapOptions {
     pub margin_px: f64,
     /// Simplification tolerance (px).
     pub simplify_px: f64,
+    /// Rings (islands, lakes, strip fragments) whose projected bounding box
+    /// is smaller than this in both directions are left out (px).
+    pub min_ring_px: f64,
 }
 
 impl Default for MapOptions {
@@ -174,6 +181,7 @@ impl Default for MapOptions {
             width_px: 1000.0,
             margin_px: 20.0,
             simplify_px: 0.5,
+            min_ring_px: 2.0,
         }
     }
 }
@@ -334,12 +342,13 @@ fn fmt_tenths(q: i64) -> String {
 }
 
 /// Project and simplify one ring (see the module docs): the kept vertices in
-/// integer tenths of a pixel, without the closing repeat; empty when the ring
-/// is smaller than one pixel.
+/// integer tenths of a pixel, without the closing repeat; empty when the
+/// ring's bounding box is smaller than `min_extent_px` both ways.
 pub fn simplify_ring_px(
     proj: &Projection,
     ring: &LineString<f64>,
     tolerance_px: f64,
+    min_extent_px: f64,
 ) -> Vec<(i64, i64)> {
     let tol2 = tolerance_px * tolerance_px;
     let mut pts: Vec<Coord<f64>> = Vec::new();
@@ -365,7 +374,7 @@ pub fn simplify_ring_px(
         x1 = x1.max(p.x);
         y1 = y1.max(p.y);
     }
-    if x1 - x0 < 1.0 && y1 - y0 < 1.0 {
+    if x1 - x0 < min_extent_px && y1 - y0 < min_extent_px {
         return Vec::new();
     }
     let simplified = LineString(pts).simplify(tolerance_px);
@@ -386,23 +395,25 @@ pub fn simplify_ring_px(
 }
 
 /// SVG path data of a MultiPolygon (rings as `M … z`, relative `l`
-/// segments), and its vertex count. Draw with `fill-rule="evenodd"`.
+/// segments), and its vertex count, simplified with `opts.simplify_px` and
+/// `opts.min_ring_px`. Draw with `fill-rule="evenodd"`.
 pub fn multipolygon_path(
     proj: &Projection,
     mp: &MultiPolygon<f64>,
-    tolerance_px: f64,
+    opts: &MapOptions,
 ) -> (String, usize) {
+    let (tolerance_px, min_px) = (opts.simplify_px, opts.min_ring_px);
     let mut d = String::new();
     let mut vertices = 0;
     for poly in &mp.0 {
-        let ext = simplify_ring_px(proj, poly.exterior(), tolerance_px);
+        let ext = simplify_ring_px(proj, poly.exterior(), tolerance_px, min_px);
         if ext.is_empty() {
             continue;
         }
         for ring in std::iter::once(ext).chain(
             poly.interiors()
                 .iter()
-                .map(|r| simplify_ring_px(proj, r, tolerance_px)),
+                .map(|r| simplify_ring_px(proj, r, tolerance_px, min_px)),
         ) {
             if ring.is_empty() {
                 continue;
@@ -608,7 +619,7 @@ pub fn render_svg(layers: &MapLayers, opts: &MapOptions) -> String {
     );
 
     // Country.
-    let (d, _) = multipolygon_path(&proj, &layers.country, opts.simplify_px);
+    let (d, _) = multipolygon_path(&proj, &layers.country, opts);
     s.push_str(r#"<g id="country">"#);
     if !d.is_empty() {
         let _ = write!(
@@ -622,7 +633,7 @@ pub fn render_svg(layers: &MapLayers, opts: &MapOptions) -> String {
     s.push_str(r#"<g id="zones">"#);
     for (i, z) in layers.zones.iter().enumerate() {
         let c = ZONE_COLOURS[i % ZONE_COLOURS.len()];
-        let (d, _) = multipolygon_path(&proj, &z.area, opts.simplify_px);
+        let (d, _) = multipolygon_path(&proj, &z.area, opts);
         if d.is_empty() {
             continue;
         }
@@ -653,17 +664,35 @@ pub fn render_svg(layers: &MapLayers, opts: &MapOptions) -> String {
         pts.sort_by(|a, b| b.radius_px.total_cmp(&a.radius_px));
         let _ = write!(
             s,
-            r##"<g class="settlements {}" fill="{}" stroke="#ffffff" stroke-width="0.5">"##,
+            r##"<g class="settlements {}" fill="{}" stroke="{}" stroke-width="{}">"##,
             status.class(),
-            status.colour()
+            status.colour(),
+            if status == PointStatus::Outside {
+                "#ffffff"
+            } else {
+                "#1b1b1b"
+            },
+            if status == PointStatus::Outside {
+                "0.5"
+            } else {
+                "0.8"
+            },
         );
+        // Settlements in or near the zone are what the map is about: never
+        // smaller than 3.5 px.
+        let min_r = if status == PointStatus::Outside {
+            0.0
+        } else {
+            3.5
+        };
         for p in pts {
             let (x, y) = proj.project(p.lon, p.lat);
             let r = if p.radius_px.is_finite() && p.radius_px > 0.0 {
                 p.radius_px
             } else {
                 2.5
-            };
+            }
+            .max(min_r);
             let _ = write!(
                 s,
                 r#"<circle class="settlement {}"{} cx="{}" cy="{}" r="{}"><title>{}</title></circle>"#,
@@ -783,6 +812,23 @@ pub fn render_svg(layers: &MapLayers, opts: &MapOptions) -> String {
     s
 }
 
+/// Render the map and write it as a standalone `.svg` file at `path`
+/// through `out`, with an XML declaration.
+///
+/// # Errors
+/// An unwritable file.
+pub fn write_svg(
+    out: &mut OutputSet,
+    path: &Path,
+    layers: &MapLayers,
+    opts: &MapOptions,
+) -> Result<()> {
+    let mut doc = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    doc.push_str(&render_svg(layers, opts));
+    doc.push('\n');
+    out.write_bytes(path, doc.as_bytes())
+}
+
 /// Greedy label placement: each label goes to the first of right, left,
 /// above, below (then the right, overlapping) of its symbol whose box stays
 /// inside the frame and clear of the boxes placed so far. Text widths are
@@ -892,11 +938,11 @@ mod tests {
             20.0,
         );
         let tiny = polygon![(x: 65.0, y: 45.0), (x: 65.001, y: 45.0), (x: 65.001, y: 45.001)];
-        assert!(simplify_ring_px(&proj, tiny.exterior(), 0.5).is_empty());
+        assert!(simplify_ring_px(&proj, tiny.exterior(), 0.5, 1.0).is_empty());
         let sq = polygon![(x: 61.0, y: 41.0), (x: 62.0, y: 41.0), (x: 62.0, y: 42.0), (x: 61.0, y: 42.0)];
-        let r = simplify_ring_px(&proj, sq.exterior(), 0.5);
+        let r = simplify_ring_px(&proj, sq.exterior(), 0.5, 1.0);
         assert_eq!(r.len(), 4, "{r:?}");
-        let (d, n) = multipolygon_path(&proj, &MultiPolygon(vec![sq]), 0.5);
+        let (d, n) = multipolygon_path(&proj, &MultiPolygon(vec![sq]), &MapOptions::default());
         assert_eq!(n, 4);
         assert!(d.starts_with('M') && d.ends_with('z'), "{d}");
     }
