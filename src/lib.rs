@@ -11,7 +11,7 @@
 //! |---------|--------|------|
 //! | read    | [`io`] | streaming GeoJSON / NDJSON / CSV readers, atomic writers |
 //! | index   | [`zone::index`] | frozen R-tree of geodesic segments (filter) |
-//! | measure | [`geodesy`], [`zone::measure`] | exact WGS84 geodesic distances (refine) |
+//! | measure | [`geodesy`], [`zone::measure`](mod@zone::measure) | exact WGS84 geodesic distances (refine) |
 //! | zone    | [`zone`] | border selection, zone strip polygon |
 //! | write   | [`report`] | settlements layer and table, zone layer |
 //! | jobs    | [`jobs`] | the end-to-end runs behind the CLI |

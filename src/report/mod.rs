@@ -1,4 +1,7 @@
-//! What users receive: map layers and tables.
+//! What users receive: map layers, tables, the HTML report.
 
+pub mod html;
 pub mod layers;
+pub mod svg;
 pub mod table;
+pub mod xlsx;

@@ -7,24 +7,57 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::io::atomic::{finish, OutputSet};
 
-/// One cell.
+/// One table cell, shared by the CSV, XLSX and HTML writers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
-    /// Text.
+    /// Text, written as a string (never interpreted as a formula).
     Text(String),
-    /// A number (written in shortest round-trip form).
+    /// A number; NaN and infinities are written as empty cells.
     Number(f64),
-    /// true / false.
+    /// A boolean (`true`/`false` in CSV, `TRUE`/`FALSE` in Excel, yes/no in HTML).
     Bool(bool),
     /// Nothing.
     Empty,
 }
 
 impl Cell {
-    /// The CSV rendering.
+    /// A text cell.
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    /// A number cell, `Empty` for `None`.
+    pub fn opt_number(v: Option<f64>) -> Cell {
+        v.map_or(Cell::Empty, Cell::Number)
+    }
+
+    /// The cell as display text (HTML): integers without decimals, other
+    /// numbers with at most 3 decimals, booleans as `yes`/`no`.
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Number(v) if !v.is_finite() => String::new(),
+            Cell::Number(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", *v as i64),
+            Cell::Number(v) => {
+                let s = format!("{v:.3}");
+                let s = s.trim_end_matches('0').trim_end_matches('.');
+                if s == "-0" {
+                    "0".into()
+                } else {
+                    s.into()
+                }
+            }
+            Cell::Bool(true) => "yes".into(),
+            Cell::Bool(false) => "no".into(),
+            Cell::Empty => String::new(),
+        }
+    }
+
+    /// The CSV rendering: numbers in full (shortest round-trip) precision.
     pub fn to_text(&self) -> String {
         match self {
             Cell::Text(s) => s.clone(),
+            Cell::Number(v) if !v.is_finite() => String::new(),
             Cell::Number(v) => format_number(*v),
             Cell::Bool(b) => b.to_string(),
             Cell::Empty => String::new(),

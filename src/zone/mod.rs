@@ -3,7 +3,7 @@
 //!
 //! - [`border`]: read the border layer, select neighbours, freeze an index;
 //! - [`index`]: the R-tree filter and exact geodesic refinement;
-//! - [`measure`]: distance of a point / polygon settlement to the border;
+//! - [`measure`](mod@measure): distance of a point / polygon settlement to the border;
 //! - [`strip`]: the zone as a polygon.
 
 pub mod border;

@@ -10,7 +10,7 @@
 //! lon/lat edge, sampled densely enough that it strays inward by at most
 //! [`ARC_SAGITTA_M`] on arcs and outward by about a millimetre where two
 //! bands' edges cross. The zone *decisions* never use this polygon: they use
-//! the exact distances of [`super::measure`]; the strip is for maps and
+//! the exact distances of [`super::measure`](mod@super::measure); the strip is for maps and
 //! area shares.
 
 use geo::orient::{Direction, Orient};
