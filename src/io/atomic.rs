@@ -47,6 +47,14 @@ impl OutputSet {
         finish(w, path)
     }
 
+    /// File names (without folder) of the files written so far, in order.
+    pub fn pending_names(&self) -> Vec<String> {
+        self.pending
+            .iter()
+            .filter_map(|(_, p)| p.file_name().and_then(|n| n.to_str()).map(String::from))
+            .collect()
+    }
+
     /// Rename every temporary file to its final name.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
         let pending = std::mem::take(&mut self.pending);

@@ -23,6 +23,7 @@ use crate::report::layers::{
     round_mm, write_polygon_layer, write_text, SettlementWriter, ZoneResult,
 };
 use crate::report::table::{Cell, Table};
+use crate::report::{html, svg};
 use crate::rules::hubs::{exclusion, score, HubFactors, HubScore};
 use crate::rules::tax_regime::{decide, reason_code, Eligibility};
 use crate::settlement::{DuplicateIds, IdentityFields, Settlement};
@@ -450,12 +451,36 @@ pub fn run_batch(
             )?;
         }
     }
-    let summary_table = summary_table(cfg, &places, &decisions, &scenario_sel, &indexes);
-    summary_table.write_csv(&mut out, &out_dir.join("summary.csv"))?;
-    summary.hubs = write_hubs(&mut out, out_dir, &places, &hub_rows, cfg, &run_id)?;
+    let tallies = tally(cfg, &places, &decisions, &scenario_sel, &indexes);
+    summary_table(cfg, &tallies).write_csv(&mut out, &out_dir.join("summary.csv"))?;
+    let hubs = write_hubs(&mut out, out_dir, &places, &hub_rows, cfg, &run_id)?;
+    summary.hubs = hubs.rows.len();
     if !crossings.is_empty() {
         write_crossings(&mut out, out_dir, &crossings, &indexes[0])?;
     }
+    let report = build_report(ReportInputs {
+        cfg,
+        run_id: &run_id,
+        hashes: &hashes,
+        places: &places,
+        decisions: &decisions,
+        tallies: &tallies,
+        summary: &summary,
+        hubs: &hubs,
+        crossings: &crossings,
+        country: country.as_ref(),
+        strips: cfg
+            .scenarios
+            .iter()
+            .zip(&scenario_sel)
+            .filter_map(|(sc, &sel)| {
+                let key = (sel, sc.distance_km.to_bits());
+                strip_keys.iter().position(|x| *x == key).and_then(|i| strips.get(i)).map(|s| (sc.name.clone(), s))
+            })
+            .collect(),
+        files: out.pending_names(),
+    });
+    html::write_report(&mut out, &out_dir.join("report.html"), &report)?;
     tick("write outputs", &mut timings);
 
     let manifest = json!({
@@ -659,6 +684,7 @@ fn write_lists(
             ]);
         }
         t.write_csv(out, &dir.join(format!("{file}_{}.csv", sc.name)))?;
+        t.write_xlsx(out, &dir.join(format!("{file}_{}.xlsx", sc.name)), &format!("{file} {}", sc.name))?;
         if wanted == Eligibility::Eligible {
             counts.0 = chosen.len();
         } else {
@@ -671,15 +697,57 @@ fn write_lists(
 /// (code, in zone, population in zone, near the line, total) of one unit.
 type Tally = (String, usize, f64, usize, usize);
 
+/// Per scenario: (group, unit) → tally, for groups 0 total, 1 nearest
+/// neighbour, 2 oblast, 3 district.
+type Tallies = Vec<BTreeMap<(u8, String), Tally>>;
+
+const GROUPS: [&str; 4] = ["total", "nearest_neighbour", "oblast", "district"];
+
 /// Counts and population in the zone per scenario, overall, by neighbour and
 /// by admin unit.
-fn summary_table(
+fn tally(
     cfg: &Config,
     places: &[Place],
     decisions: &[Vec<Eligibility>],
     scenario_sel: &[usize],
     indexes: &[BorderIndex],
-) -> Table {
+) -> Tallies {
+    (0..cfg.scenarios.len())
+        .map(|k| {
+            let mut acc: BTreeMap<(u8, String), Tally> = BTreeMap::new();
+            for (i, p) in places.iter().enumerate() {
+                let m = &p.measures[scenario_sel[k]];
+                let neighbour = indexes[scenario_sel[k]].neighbour_of(m.nearest.segment).to_string();
+                let keys = [
+                    (0u8, "all".to_string(), String::new()),
+                    (1, neighbour, String::new()),
+                    (2, p.oblast.0.clone(), p.oblast.1.clone()),
+                    (3, p.district.0.clone(), p.district.1.clone()),
+                ];
+                for (g, unit, code) in keys {
+                    if g >= 2 && unit.is_empty() {
+                        continue;
+                    }
+                    let e = acc.entry((g, unit)).or_insert((code, 0, 0.0, 0, 0));
+                    e.4 += 1;
+                    match decisions[k][i] {
+                        Eligibility::Eligible => {
+                            e.1 += 1;
+                            e.2 += p.population.unwrap_or(0.0);
+                        }
+                        Eligibility::NearLine => e.3 += 1,
+                        Eligibility::Outside => {}
+                    }
+                }
+            }
+            // Neighbour rows only where settlements nearest to it are in the zone.
+            acc.retain(|(g, _), t| *g != 1 || t.1 > 0);
+            acc
+        })
+        .collect()
+}
+
+fn summary_table(cfg: &Config, tallies: &Tallies) -> Table {
     let mut t = Table::new(&[
         "scenario",
         "group",
@@ -690,51 +758,17 @@ fn summary_table(
         "settlements_near_line",
         "settlements_total",
     ]);
-    for (k, sc) in cfg.scenarios.iter().enumerate() {
-        // (group, unit) → (code, in zone, population, near line, total)
-        let mut acc: BTreeMap<(u8, String), Tally> = BTreeMap::new();
-        for (i, p) in places.iter().enumerate() {
-            let m = &p.measures[scenario_sel[k]];
-            let neighbour = indexes[scenario_sel[k]]
-                .neighbour_of(m.nearest.segment)
-                .to_string();
-            let keys = [
-                (0u8, "all".to_string(), String::new()),
-                (1, neighbour, String::new()),
-                (2, p.oblast.0.clone(), p.oblast.1.clone()),
-                (3, p.district.0.clone(), p.district.1.clone()),
-            ];
-            for (g, unit, code) in keys {
-                if g >= 2 && unit.is_empty() {
-                    continue;
-                }
-                let e = acc.entry((g, unit)).or_insert((code, 0, 0.0, 0, 0));
-                e.4 += 1;
-                match decisions[k][i] {
-                    Eligibility::Eligible => {
-                        e.1 += 1;
-                        e.2 += p.population.unwrap_or(0.0);
-                    }
-                    Eligibility::NearLine => e.3 += 1,
-                    Eligibility::Outside => {}
-                }
-            }
-        }
+    for (sc, acc) in cfg.scenarios.iter().zip(tallies) {
         for ((g, unit), (code, n, pop, near, total)) in acc {
-            // Neighbour rows only where settlements are nearest to it and in the zone.
-            if g == 1 && n == 0 {
-                continue;
-            }
-            let group = ["total", "nearest_neighbour", "oblast", "district"][g as usize];
             t.rows.push(vec![
                 Cell::from(sc.name.as_str()),
-                Cell::from(group),
-                Cell::from(unit),
-                Cell::from(code),
-                Cell::from(n as f64),
-                Cell::from(pop),
-                Cell::from(near as f64),
-                Cell::from(total as f64),
+                Cell::from(GROUPS[*g as usize]),
+                Cell::from(unit.as_str()),
+                Cell::from(code.as_str()),
+                Cell::from(*n as f64),
+                Cell::from(*pop),
+                Cell::from(*near as f64),
+                Cell::from(*total as f64),
             ]);
         }
     }
@@ -748,7 +782,7 @@ fn write_hubs(
     rows: &[Option<(HubFactors, HubScore, Option<String>)>],
     cfg: &Config,
     run_id: &str,
-) -> Result<usize> {
+) -> Result<Table> {
     let mut cands: Vec<(usize, &HubFactors, &HubScore)> = rows
         .iter()
         .enumerate()
@@ -832,7 +866,7 @@ fn write_hubs(
         .map_err(|e| Error::io(&path, "cannot write", e))?;
     crate::io::atomic::finish(w, &path)?;
     t.write_csv(out, &dir.join("hubs.csv"))?;
-    Ok(cands.len())
+    Ok(t)
 }
 
 fn write_crossings(
@@ -859,4 +893,150 @@ fn write_crossings(
         .finish()
         .map_err(|e| Error::io(&path, "cannot write", e))?;
     crate::io::atomic::finish(w, &path)
+}
+
+/// Everything the HTML report shows.
+struct ReportInputs<'a> {
+    cfg: &'a Config,
+    run_id: &'a str,
+    hashes: &'a [(String, PathBuf, String)],
+    places: &'a [Place],
+    decisions: &'a [Vec<Eligibility>],
+    tallies: &'a Tallies,
+    summary: &'a RunSummary,
+    hubs: &'a Table,
+    crossings: &'a [(InputFeature, LonLat)],
+    country: Option<&'a MultiPolygon<f64>>,
+    strips: Vec<(String, &'a MultiPolygon<f64>)>,
+    files: Vec<String>,
+}
+
+fn build_report(r: ReportInputs) -> html::Report {
+    let cfg = r.cfg;
+    let counts = |acc: &BTreeMap<(u8, String), Tally>, group: u8| -> Vec<html::Count> {
+        acc.iter()
+            .filter(|((g, _), t)| *g == group && t.1 > 0)
+            .map(|((_, unit), t)| html::Count { key: unit.clone(), settlements: t.1, population: Some(t.2.round() as u64) })
+            .collect()
+    };
+    let scenarios = cfg
+        .scenarios
+        .iter()
+        .zip(r.tallies)
+        .zip(&r.summary.scenarios)
+        .map(|((sc, acc), (_, eligible, near))| {
+            let total = acc.get(&(0, "all".to_string()));
+            let mut by_admin = counts(acc, 3);
+            if by_admin.is_empty() {
+                by_admin = counts(acc, 2);
+            }
+            html::ScenarioSummary {
+                name: sc.name.clone(),
+                distance_km: sc.distance_km,
+                neighbours: sc.neighbours.clone(),
+                settlements_total: r.places.len(),
+                settlements_in_zone: *eligible,
+                settlements_near_line: Some(*near),
+                population_in_zone: total.map(|t| t.2.round() as u64),
+                by_neighbour: counts(acc, 1),
+                by_admin,
+                files: ["eligible", "near_line"]
+                    .iter()
+                    .flat_map(|f| ["csv", "xlsx"].map(|ext| format!("{f}_{}.{ext}", sc.name)))
+                    .map(|href| html::FileLink { description: href.clone(), href })
+                    .collect(),
+            }
+        })
+        .collect();
+    let factor_cols = ["nearest_crossing", "crossing_distance_m", "population", "airport_distance_m", "main_road_distance_m", "in_zone"];
+    let col = |name: &str| r.hubs.header.iter().position(|h| h == name);
+    let hubs = html::HubTable {
+        factor_names: factor_cols.iter().map(|s| s.to_string()).collect(),
+        rows: r
+            .hubs
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| html::HubRow {
+                rank: i as u32 + 1,
+                name: col("name").map(|c| row[c].to_text()).unwrap_or_default(),
+                score: col("score").and_then(|c| if let Cell::Number(v) = row[c] { Some(v) } else { None }).unwrap_or(0.0),
+                factors: factor_cols.iter().map(|f| col(f).map(|c| row[c].clone()).unwrap_or(Cell::Empty)).collect(),
+            })
+            .collect(),
+    };
+    let map_svg = r.country.map(|country| {
+        let first = &r.decisions[0];
+        let settlements = r
+            .places
+            .iter()
+            .zip(first)
+            .map(|(p, d)| {
+                let rep = p.representative();
+                let mut m = svg::MapPoint::new(rep.x, rep.y, p.settlement.name.clone());
+                m.status = match d {
+                    Eligibility::Eligible => svg::PointStatus::Eligible,
+                    Eligibility::NearLine => svg::PointStatus::NearLine,
+                    Eligibility::Outside => svg::PointStatus::Outside,
+                };
+                m.detail = format!("{:.3} km from the border", p.measures[0].distance_m / 1000.0);
+                m.radius_px = svg::MapPoint::radius_for_population(p.population.unwrap_or(0.0));
+                m.id = p.settlement.id.clone();
+                m
+            })
+            .collect();
+        let crossings = r
+            .crossings
+            .iter()
+            .map(|(f, c)| svg::MapPoint::new(c.x, c.y, f.properties.get("name").map(property_text).unwrap_or_default()))
+            .collect();
+        let (lon, lat, name) = (col("lon"), col("lat"), col("name"));
+        let hubs = r
+            .hubs
+            .rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, row)| {
+                let num = |c: Option<usize>| c.and_then(|c| if let Cell::Number(v) = row[c] { Some(v) } else { None });
+                let mut m = svg::MapPoint::new(num(lon)?, num(lat)?, name.map(|c| row[c].to_text()).unwrap_or_default());
+                m.rank = Some(i as u32 + 1);
+                Some(m)
+            })
+            .collect();
+        let layers = svg::MapLayers {
+            title: format!("Border zone — {}", cfg.scenarios[0].name),
+            country: country.clone(),
+            zones: r.strips.iter().map(|(n, s)| svg::ZoneLayer { scenario: n.clone(), area: (*s).clone() }).collect(),
+            settlements,
+            crossings,
+            hubs,
+        };
+        svg::render_svg(&layers, &svg::MapOptions::default())
+    });
+    html::Report {
+        title: "borderzone — border-zone analysis".into(),
+        run_id: r.run_id.to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        generated_at: format!("run {} (content-derived id: same inputs and configuration give the same id)", r.run_id),
+        parameters: vec![
+            ("rule_version".into(), cfg.rule_version.clone()),
+            ("polygon_mode".into(), cfg.zone.polygon_mode.to_string()),
+            ("near_line_margin_km".into(), cfg.zone.near_line_margin_km.to_string()),
+            ("distances".into(), "exact WGS84 ellipsoidal geodesics (GeographicLib algorithms)".into()),
+        ],
+        inputs: r
+            .hashes
+            .iter()
+            .map(|(k, p, h)| html::InputFile { path: format!("{k}: {}", p.display()), sha256: h.clone(), features: None })
+            .collect(),
+        scenarios,
+        hubs: Some(hubs),
+        access: None,
+        files: r.files.iter().map(|f| html::FileLink { href: f.clone(), description: f.clone() }).collect(),
+        map_svg,
+        notes: vec![
+            "Map colours follow the first scenario; zone strips of every scenario are drawn.".into(),
+            "Hub distances to crossings are geodesic (straight-line on the ellipsoid).".into(),
+        ],
+    }
 }

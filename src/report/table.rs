@@ -142,4 +142,10 @@ impl Table {
             .map_err(|e| Error::io(path, "cannot write", e.into_error()))?;
         finish(w, path)
     }
+
+    /// Write as an Excel workbook with one sheet.
+    pub fn write_xlsx(&self, out: &mut OutputSet, path: &Path, sheet: &str) -> Result<()> {
+        let header: Vec<&str> = self.header.iter().map(String::as_str).collect();
+        super::xlsx::write_table_xlsx(out, path, sheet, &header, &self.rows)
+    }
 }
