@@ -206,6 +206,7 @@ pub fn run_batch(
     let read_opts = ReadOptions {
         lon_field: inp.lon_field.clone(),
         lat_field: inp.lat_field.clone(),
+        ..Default::default()
     };
     let mut dups = DuplicateIds::default();
     let mut settlements = Vec::new();
