@@ -366,7 +366,7 @@ fn prepare<'d>(
                 return Err(Error::invalid(
                     at(),
                     format!(
-                        "layer '{name}' ({crs}) looks latitude/longitude-swapped: its extent in WGS84 is \
+                        "layer '{name}', read as {crs}, looks latitude/longitude-swapped: its extent in WGS84 is \
                          x {x0:.4}..{x1:.4}, y {y0:.4}..{y1:.4}, which makes sense only with the axes exchanged. \
                          borderzone reads x as longitude and y as latitude: swap the coordinates in the source \
                          (for a CSV, swap the lon/lat columns)"
@@ -539,13 +539,17 @@ fn convert_feature(
     let geometry = to_lonlat(geometry, p.transform.as_ref())
         .map_err(|msg| Error::invalid(at(), format!("layer '{}' ({}): {msg}", p.layer, p.crs)))?;
     validate_coordinates(&geometry, path, index).map_err(|e| match e {
-        Error::Invalid { at, message } => Error::invalid(
-            at,
-            format!(
-                "layer '{}' read as {}: {message}; if the layer's CRS is wrong or missing, give the right one with --crs",
-                p.layer, p.crs
-            ),
-        ),
+        Error::Invalid { at, message } => {
+            let hint = if message.contains("--crs") {
+                ""
+            } else {
+                "; if the layer's CRS is wrong, give the right one with --crs"
+            };
+            Error::invalid(
+                at,
+                format!("layer '{}', read as {}: {message}{hint}", p.layer, p.crs),
+            )
+        }
         other => other,
     })?;
     let feature_id = if p.fid_is_id {
@@ -747,18 +751,25 @@ fn write_layer(
     source: &Path,
     target: &Path,
     transaction: bool,
+    layer_options: &[&str],
 ) -> Result<()> {
     let werr = |e: GdalError| write_error(target, format!("layer '{name}': {e}"));
     if transaction {
         let mut txn = dataset.start_transaction().map_err(werr)?;
-        fill_layer(&mut txn, name, source, target)?;
+        fill_layer(&mut txn, name, source, target, layer_options)?;
         txn.commit().map_err(werr)
     } else {
-        fill_layer(dataset, name, source, target)
+        fill_layer(dataset, name, source, target, layer_options)
     }
 }
 
-fn fill_layer(ds: &mut Dataset, name: &str, source: &Path, target: &Path) -> Result<()> {
+fn fill_layer(
+    ds: &mut Dataset,
+    name: &str,
+    source: &Path,
+    target: &Path,
+    layer_options: &[&str],
+) -> Result<()> {
     let schema = infer_schema(source)?;
     let srs = wgs84_lonlat().map_err(|e| write_error(target, e))?;
     let werr = |e: GdalError| write_error(target, format!("layer '{name}': {e}"));
@@ -768,7 +779,7 @@ fn fill_layer(ds: &mut Dataset, name: &str, source: &Path, target: &Path) -> Res
                 name,
                 srs: Some(&srs),
                 ty: schema.geometry.unwrap_or(OGRwkbGeometryType::wkbUnknown),
-                options: None,
+                options: Some(layer_options),
             })
             .map_err(werr)?;
         for (field, column) in &schema.columns {
@@ -847,13 +858,15 @@ pub fn geojson_to_gpkg(
         .create_vector_only(&tmp)
         .map_err(|e| write_error(gpkg_path, e))?;
     for ((name, _), source) in layers.iter().zip(&sources) {
-        write_layer(&mut dataset, name, source, gpkg_path, true)?;
+        write_layer(&mut dataset, name, source, gpkg_path, true, &[])?;
     }
     dataset.close().map_err(|e| write_error(gpkg_path, e))
 }
 
-/// Write each GeoJSON layer as `dir/<name>.fgb` (FlatGeobuf with a spatial
-/// index, CRS EPSG:4326), committed with `out`; see [`geojson_to_gpkg`].
+/// Write each GeoJSON layer as `dir/<name>.fgb` (FlatGeobuf, CRS EPSG:4326,
+/// features in input order, hence no spatial index), committed with `out`;
+/// see [`geojson_to_gpkg`]. GDAL 3.6 reads JSON fields of a FlatGeobuf back
+/// as plain text.
 ///
 /// # Errors
 /// An unreadable GeoJSON layer, a GDAL failure while writing.
@@ -872,7 +885,16 @@ pub fn geojson_to_fgb(
         let mut dataset = driver
             .create_vector_only(&tmp)
             .map_err(|e| write_error(&target, e))?;
-        write_layer(&mut dataset, name, &source, &target, false)?;
+        // No spatial index: it would reorder the features along a Hilbert
+        // curve, and outputs keep input order.
+        write_layer(
+            &mut dataset,
+            name,
+            &source,
+            &target,
+            false,
+            &["SPATIAL_INDEX=NO"],
+        )?;
         dataset.close().map_err(|e| write_error(&target, e))?;
         written.push(target);
     }
