@@ -91,7 +91,7 @@ pub struct ReadOptions {
 /// Open a layer for streaming, choosing the reader by extension.
 ///
 /// With the `gdal` feature, any source that is not GeoJSON/NDJSON/CSV, and
-/// any source read with a `layer` or `crs` option, goes to [`gdal`].
+/// any source read with a `layer` or `crs` option, goes to the `gdal` module.
 ///
 /// # Errors
 /// A missing or unreadable file, an unknown extension; format errors come
