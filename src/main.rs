@@ -84,6 +84,16 @@ struct ZoneArgs {
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
+    /// Layer of the settlements source when it has several, e.g. a GeoPackage table (gdal feature).
+    #[arg(long)]
+    layer: Option<String>,
+    /// CRS of the settlements source when it declares none or a wrong one, e.g. EPSG:32642 (gdal feature).
+    #[arg(long)]
+    crs: Option<String>,
+    /// Also write the map layers as gpkg (one GeoPackage, a table per layer) or fgb (a FlatGeobuf per layer).
+    #[cfg(feature = "gdal")]
+    #[arg(long, value_name = "gpkg|fgb")]
+    format: Option<borderzone::io::gdal::VectorFormat>,
 }
 
 fn print_summary(s: &ZoneSummary, distance_km: f64, selection: &str) {
@@ -121,6 +131,8 @@ fn run(cli: Cli) -> Result<()> {
                 read: ReadOptions {
                     lon_field: a.lon_field,
                     lat_field: a.lat_field,
+                    layer: a.layer,
+                    crs: a.crs,
                 },
                 identity: IdentityFields {
                     id_field: a.id_field,
@@ -133,6 +145,15 @@ fn run(cli: Cli) -> Result<()> {
             };
             let summary = run_zone(&opts).context("zone analysis failed")?;
             print_summary(&summary, a.distance_km, &selection_label(&opts.neighbours));
+            #[cfg(feature = "gdal")]
+            if let Some(format) = a.format {
+                let files =
+                    borderzone::io::gdal::convert_outputs(format, &opts.out_dir, &summary.files)
+                        .context("writing the GDAL outputs failed")?;
+                for f in files {
+                    println!("  wrote {}", f.display());
+                }
+            }
         }
         Command::Run { config, out } => {
             let path = config.unwrap_or_else(|| embedded_data().join("analysis.toml"));

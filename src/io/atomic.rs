@@ -39,6 +39,41 @@ impl OutputSet {
         Ok(BufWriter::with_capacity(1 << 16, file))
     }
 
+    /// Reserve a temporary path for `path`, for a tool that writes the file
+    /// itself (GDAL). The temporary name keeps the extension, which some
+    /// drivers go by; it is renamed into place at [`OutputSet::commit`].
+    pub fn reserve(&mut self, path: &Path) -> Result<PathBuf> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create directory", e))?;
+        }
+        let stem = path
+            .file_stem()
+            .and_then(|n| n.to_str())
+            .unwrap_or("output");
+        let ext = path
+            .extension()
+            .and_then(|n| n.to_str())
+            .map(|e| format!(".{e}"))
+            .unwrap_or_default();
+        let tmp = path.with_file_name(format!(".{stem}.{}.tmp{ext}", std::process::id()));
+        if tmp.exists() {
+            fs::remove_file(&tmp)
+                .map_err(|e| Error::io(&tmp, "cannot remove stale temporary file", e))?;
+        }
+        self.pending.push((tmp.clone(), path.to_path_buf()));
+        Ok(tmp)
+    }
+
+    /// The temporary file now holding `path`, when it is pending in this set
+    /// (so a converter can read an output written earlier in the same run).
+    pub fn staged(&self, path: &Path) -> Option<&Path> {
+        self.pending
+            .iter()
+            .rev()
+            .find(|(_, p)| p == path)
+            .map(|(tmp, _)| tmp.as_path())
+    }
+
     /// Write a whole file at once.
     pub fn write_bytes(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
         let mut w = self.create(path)?;

@@ -170,6 +170,7 @@ mod tests {
         let opts = ReadOptions {
             lon_field: Some("a".into()),
             lat_field: Some("b".into()),
+            ..Default::default()
         };
         assert_eq!(read_points(&p, &opts).unwrap().count(), 1);
     }

@@ -7,6 +7,8 @@
 
 pub mod atomic;
 pub mod csv;
+#[cfg(feature = "gdal")]
+pub mod gdal;
 pub mod geojson;
 
 use std::path::Path;
@@ -60,7 +62,11 @@ impl LayerFormat {
                 Location::file(path),
                 format!(
                     "unknown file type '.{ext}': expected .geojson/.json, .ndjson/.geojsonl or .csv{}",
-                    if cfg!(feature = "gdal") { " (or a GDAL source with --format gdal)" } else { "" }
+                    if cfg!(feature = "gdal") {
+                        ""
+                    } else {
+                        " (GeoPackage, Shapefile and other GIS formats need borderzone built with --features gdal)"
+                    }
                 ),
             )),
         }
@@ -74,14 +80,33 @@ pub struct ReadOptions {
     pub lon_field: Option<String>,
     /// CSV latitude column (default: the first of lat, latitude, y).
     pub lat_field: Option<String>,
+    /// Layer of a multi-layer source such as a GeoPackage (GDAL only;
+    /// default: the only layer).
+    pub layer: Option<String>,
+    /// CRS of the input, e.g. `EPSG:32642`, for a layer that declares none
+    /// or a wrong one (GDAL only; overrides the declared CRS).
+    pub crs: Option<String>,
 }
 
 /// Open a layer for streaming, choosing the reader by extension.
+///
+/// With the `gdal` feature, any source that is not GeoJSON/NDJSON/CSV, and
+/// any source read with a `layer` or `crs` option, goes to the `gdal` module.
 ///
 /// # Errors
 /// A missing or unreadable file, an unknown extension; format errors come
 /// from the stream itself, each naming the feature.
 pub fn read_layer(path: &Path, options: &ReadOptions) -> Result<FeatureStream> {
+    #[cfg(feature = "gdal")]
+    if gdal::handles(path, options) {
+        return gdal::read_layer(path, options);
+    }
+    #[cfg(not(feature = "gdal"))]
+    if options.layer.is_some() || options.crs.is_some() {
+        return Err(Error::config(
+            "--layer and --crs need borderzone built with --features gdal",
+        ));
+    }
     match LayerFormat::from_path(path)? {
         LayerFormat::GeoJson => geojson::read_feature_collection(path),
         LayerFormat::NdJson => geojson::read_ndjson(path),
@@ -107,7 +132,14 @@ pub(crate) fn validate_coordinates(
                 && (c.x.abs() > 180.0 || c.y.abs() > 90.0)
             {
                 if c.x.abs() > 1000.0 || c.y.abs() > 1000.0 {
-                    " (this looks like projected metres: borderzone expects WGS84 lon/lat degrees)"
+                    if cfg!(feature = "gdal") {
+                        " (this looks like projected metres: borderzone expects WGS84 lon/lat degrees; \
+                         give the layer's CRS with --crs, e.g. --crs EPSG:32642)"
+                    } else {
+                        " (this looks like projected metres: borderzone expects WGS84 lon/lat degrees; \
+                         reproject to EPSG:4326, or build borderzone with --features gdal and give the \
+                         layer's CRS with --crs)"
+                    }
                 } else {
                     " (longitude must be within ±180 and latitude within ±90)"
                 }

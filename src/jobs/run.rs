@@ -207,6 +207,7 @@ pub fn run_batch(
     let read_opts = ReadOptions {
         lon_field: inp.lon_field.clone(),
         lat_field: inp.lat_field.clone(),
+        ..Default::default()
     };
     let mut dups = DuplicateIds::default();
     let mut settlements = Vec::new();
@@ -475,7 +476,11 @@ pub fn run_batch(
             .zip(&scenario_sel)
             .filter_map(|(sc, &sel)| {
                 let key = (sel, sc.distance_km.to_bits());
-                strip_keys.iter().position(|x| *x == key).and_then(|i| strips.get(i)).map(|s| (sc.name.clone(), s))
+                strip_keys
+                    .iter()
+                    .position(|x| *x == key)
+                    .and_then(|i| strips.get(i))
+                    .map(|s| (sc.name.clone(), s))
             })
             .collect(),
         files: out.pending_names(),
@@ -684,7 +689,11 @@ fn write_lists(
             ]);
         }
         t.write_csv(out, &dir.join(format!("{file}_{}.csv", sc.name)))?;
-        t.write_xlsx(out, &dir.join(format!("{file}_{}.xlsx", sc.name)), &format!("{file} {}", sc.name))?;
+        t.write_xlsx(
+            out,
+            &dir.join(format!("{file}_{}.xlsx", sc.name)),
+            &format!("{file} {}", sc.name),
+        )?;
         if wanted == Eligibility::Eligible {
             counts.0 = chosen.len();
         } else {
@@ -717,7 +726,9 @@ fn tally(
             let mut acc: BTreeMap<(u8, String), Tally> = BTreeMap::new();
             for (i, p) in places.iter().enumerate() {
                 let m = &p.measures[scenario_sel[k]];
-                let neighbour = indexes[scenario_sel[k]].neighbour_of(m.nearest.segment).to_string();
+                let neighbour = indexes[scenario_sel[k]]
+                    .neighbour_of(m.nearest.segment)
+                    .to_string();
                 let keys = [
                     (0u8, "all".to_string(), String::new()),
                     (1, neighbour, String::new()),
@@ -916,7 +927,11 @@ fn build_report(r: ReportInputs) -> html::Report {
     let counts = |acc: &BTreeMap<(u8, String), Tally>, group: u8| -> Vec<html::Count> {
         acc.iter()
             .filter(|((g, _), t)| *g == group && t.1 > 0)
-            .map(|((_, unit), t)| html::Count { key: unit.clone(), settlements: t.1, population: Some(t.2.round() as u64) })
+            .map(|((_, unit), t)| html::Count {
+                key: unit.clone(),
+                settlements: t.1,
+                population: Some(t.2.round() as u64),
+            })
             .collect()
     };
     let scenarios = cfg
@@ -943,12 +958,22 @@ fn build_report(r: ReportInputs) -> html::Report {
                 files: ["eligible", "near_line"]
                     .iter()
                     .flat_map(|f| ["csv", "xlsx"].map(|ext| format!("{f}_{}.{ext}", sc.name)))
-                    .map(|href| html::FileLink { description: href.clone(), href })
+                    .map(|href| html::FileLink {
+                        description: href.clone(),
+                        href,
+                    })
                     .collect(),
             }
         })
         .collect();
-    let factor_cols = ["nearest_crossing", "crossing_distance_m", "population", "airport_distance_m", "main_road_distance_m", "in_zone"];
+    let factor_cols = [
+        "nearest_crossing",
+        "crossing_distance_m",
+        "population",
+        "airport_distance_m",
+        "main_road_distance_m",
+        "in_zone",
+    ];
     let col = |name: &str| r.hubs.header.iter().position(|h| h == name);
     let hubs = html::HubTable {
         factor_names: factor_cols.iter().map(|s| s.to_string()).collect(),
@@ -960,8 +985,19 @@ fn build_report(r: ReportInputs) -> html::Report {
             .map(|(i, row)| html::HubRow {
                 rank: i as u32 + 1,
                 name: col("name").map(|c| row[c].to_text()).unwrap_or_default(),
-                score: col("score").and_then(|c| if let Cell::Number(v) = row[c] { Some(v) } else { None }).unwrap_or(0.0),
-                factors: factor_cols.iter().map(|f| col(f).map(|c| row[c].clone()).unwrap_or(Cell::Empty)).collect(),
+                score: col("score")
+                    .and_then(|c| {
+                        if let Cell::Number(v) = row[c] {
+                            Some(v)
+                        } else {
+                            None
+                        }
+                    })
+                    .unwrap_or(0.0),
+                factors: factor_cols
+                    .iter()
+                    .map(|f| col(f).map(|c| row[c].clone()).unwrap_or(Cell::Empty))
+                    .collect(),
             })
             .collect(),
     };
@@ -979,7 +1015,10 @@ fn build_report(r: ReportInputs) -> html::Report {
                     Eligibility::NearLine => svg::PointStatus::NearLine,
                     Eligibility::Outside => svg::PointStatus::Outside,
                 };
-                m.detail = format!("{:.3} km from the border", p.measures[0].distance_m / 1000.0);
+                m.detail = format!(
+                    "{:.3} km from the border",
+                    p.measures[0].distance_m / 1000.0
+                );
                 m.radius_px = svg::MapPoint::radius_for_population(p.population.unwrap_or(0.0));
                 m.id = p.settlement.id.clone();
                 m
@@ -988,7 +1027,16 @@ fn build_report(r: ReportInputs) -> html::Report {
         let crossings = r
             .crossings
             .iter()
-            .map(|(f, c)| svg::MapPoint::new(c.x, c.y, f.properties.get("name").map(property_text).unwrap_or_default()))
+            .map(|(f, c)| {
+                svg::MapPoint::new(
+                    c.x,
+                    c.y,
+                    f.properties
+                        .get("name")
+                        .map(property_text)
+                        .unwrap_or_default(),
+                )
+            })
             .collect();
         let (lon, lat, name) = (col("lon"), col("lat"), col("name"));
         let hubs = r
@@ -997,8 +1045,20 @@ fn build_report(r: ReportInputs) -> html::Report {
             .iter()
             .enumerate()
             .filter_map(|(i, row)| {
-                let num = |c: Option<usize>| c.and_then(|c| if let Cell::Number(v) = row[c] { Some(v) } else { None });
-                let mut m = svg::MapPoint::new(num(lon)?, num(lat)?, name.map(|c| row[c].to_text()).unwrap_or_default());
+                let num = |c: Option<usize>| {
+                    c.and_then(|c| {
+                        if let Cell::Number(v) = row[c] {
+                            Some(v)
+                        } else {
+                            None
+                        }
+                    })
+                };
+                let mut m = svg::MapPoint::new(
+                    num(lon)?,
+                    num(lat)?,
+                    name.map(|c| row[c].to_text()).unwrap_or_default(),
+                );
                 m.rank = Some(i as u32 + 1);
                 Some(m)
             })
@@ -1006,7 +1066,14 @@ fn build_report(r: ReportInputs) -> html::Report {
         let layers = svg::MapLayers {
             title: format!("Border zone — {}", cfg.scenarios[0].name),
             country: country.clone(),
-            zones: r.strips.iter().map(|(n, s)| svg::ZoneLayer { scenario: n.clone(), area: (*s).clone() }).collect(),
+            zones: r
+                .strips
+                .iter()
+                .map(|(n, s)| svg::ZoneLayer {
+                    scenario: n.clone(),
+                    area: (*s).clone(),
+                })
+                .collect(),
             settlements,
             crossings,
             hubs,
@@ -1017,25 +1084,46 @@ fn build_report(r: ReportInputs) -> html::Report {
         title: "borderzone — border-zone analysis".into(),
         run_id: r.run_id.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
-        generated_at: format!("run {} (content-derived id: same inputs and configuration give the same id)", r.run_id),
+        generated_at: format!(
+            "run {} (content-derived id: same inputs and configuration give the same id)",
+            r.run_id
+        ),
         parameters: vec![
             ("rule_version".into(), cfg.rule_version.clone()),
             ("polygon_mode".into(), cfg.zone.polygon_mode.to_string()),
-            ("near_line_margin_km".into(), cfg.zone.near_line_margin_km.to_string()),
-            ("distances".into(), "exact WGS84 ellipsoidal geodesics (GeographicLib algorithms)".into()),
+            (
+                "near_line_margin_km".into(),
+                cfg.zone.near_line_margin_km.to_string(),
+            ),
+            (
+                "distances".into(),
+                "exact WGS84 ellipsoidal geodesics (GeographicLib algorithms)".into(),
+            ),
         ],
         inputs: r
             .hashes
             .iter()
-            .map(|(k, p, h)| html::InputFile { path: format!("{k}: {}", p.display()), sha256: h.clone(), features: None })
+            .map(|(k, p, h)| html::InputFile {
+                path: format!("{k}: {}", p.display()),
+                sha256: h.clone(),
+                features: None,
+            })
             .collect(),
         scenarios,
         hubs: Some(hubs),
         access: None,
-        files: r.files.iter().map(|f| html::FileLink { href: f.clone(), description: f.clone() }).collect(),
+        files: r
+            .files
+            .iter()
+            .map(|f| html::FileLink {
+                href: f.clone(),
+                description: f.clone(),
+            })
+            .collect(),
         map_svg,
         notes: vec![
-            "Map colours follow the first scenario; zone strips of every scenario are drawn.".into(),
+            "Map colours follow the first scenario; zone strips of every scenario are drawn."
+                .into(),
             "Hub distances to crossings are geodesic (straight-line on the ellipsoid).".into(),
         ],
     }
