@@ -15,6 +15,14 @@ use borderzone::settlement::IdentityFields;
 use borderzone::zone::PolygonMode;
 use clap::{Parser, Subcommand};
 
+/// Print a line to stdout, ignoring a closed pipe (`borderzone … | head`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "borderzone",
@@ -97,15 +105,15 @@ struct ZoneArgs {
 }
 
 fn print_summary(s: &ZoneSummary, distance_km: f64, selection: &str) {
-    println!(
+    say!(
         "{} settlements, {} within {distance_km} km of the border ({selection}); {} border segments; {:.2} s",
         s.settlements, s.in_zone, s.border_segments, s.elapsed_s
     );
     for (n, c) in &s.in_zone_by_neighbour {
-        println!("  nearest {n}: {c}");
+        say!("  nearest {n}: {c}");
     }
     for f in &s.files {
-        println!("  wrote {}", f.display());
+        say!("  wrote {}", f.display());
     }
 }
 
@@ -151,7 +159,7 @@ fn run(cli: Cli) -> Result<()> {
                     borderzone::io::gdal::convert_outputs(format, &opts.out_dir, &summary.files)
                         .context("writing the GDAL outputs failed")?;
                 for f in files {
-                    println!("  wrote {}", f.display());
+                    say!("  wrote {}", f.display());
                 }
             }
         }
@@ -166,15 +174,15 @@ fn run(cli: Cli) -> Result<()> {
             };
             let s = run_batch(&cfg, &text, &out, progress)
                 .with_context(|| format!("run of {} failed", path.display()))?;
-            println!(
+            say!(
                 "run {} — {} settlements, {:.2} s",
                 s.run_id, s.settlements, s.elapsed_s
             );
             for (name, eligible, near) in &s.scenarios {
-                println!("  {name:<16} eligible {eligible:>5}   near the line {near:>4}");
+                say!("  {name:<16} eligible {eligible:>5}   near the line {near:>4}");
             }
-            println!("  hub candidates {}", s.hubs);
-            println!("  {} files in {}", s.files.len(), out.display());
+            say!("  hub candidates {}", s.hubs);
+            say!("  {} files in {}", s.files.len(), out.display());
         }
     }
     Ok(())
