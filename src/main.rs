@@ -210,56 +210,6 @@ fn embedded_data() -> PathBuf {
     }
 }
 
-/// Command-line arguments → job options (no logic beyond the mapping).
-fn access_options(a: AccessArgs) -> AccessJobOptions {
-    use borderzone::network::access::AccessOptions;
-    use borderzone::rules::standards::UrbanRule;
-    let non_empty = |s: String| (!s.is_empty()).then_some(s);
-    let mut services: Vec<ServiceLayer> = a
-        .services
-        .into_iter()
-        .map(|p| ServiceLayer {
-            id_field: a.service_id_field.clone(),
-            ..ServiceLayer::with_field(p, &a.category_field)
-        })
-        .collect();
-    services.extend(a.service_layers);
-    let mut opts = AccessJobOptions {
-        settlements: a.settlements,
-        read: ReadOptions {
-            lon_field: a.lon_field,
-            lat_field: a.lat_field,
-        },
-        identity: IdentityFields {
-            id_field: a.id_field,
-            name_field: Some(a.name_field),
-        },
-        urban: UrbanRule {
-            type_field: non_empty(a.type_field),
-            population_field: non_empty(a.population_field),
-            city_min_population: a.city_min_population,
-            ..UrbanRule::default()
-        },
-        services,
-        categories: a.categories,
-        out_dir: a.out,
-        ..Default::default()
-    };
-    opts.roads.path = a.roads;
-    opts.roads.geojson.class_property = non_empty(a.road_class_field);
-    opts.roads.geojson.speed_property = non_empty(a.road_speed_field);
-    opts.roads.geojson.snap_tolerance_m = a.road_snap_m;
-    opts.roads.osm.include_tracks = a.include_tracks;
-    opts.params.access = AccessOptions {
-        metric: a.metric,
-        off_road_speed_kmh: a.off_road_kmh,
-        max_snap_m: a.max_snap_km * 1000.0,
-        with_routes: a.routes,
-    };
-    opts.params.rules = a.standards;
-    opts
-}
-
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Zone(a) => {
@@ -285,7 +235,53 @@ fn run(cli: Cli) -> Result<()> {
             print_summary(&summary, a.distance_km, &selection_label(&opts.neighbours));
         }
         Command::Access(a) => {
-            let opts = access_options(*a);
+            // Arguments → job options (no logic beyond the mapping).
+            let a = *a;
+            use borderzone::network::access::AccessOptions;
+            use borderzone::rules::standards::UrbanRule;
+            let non_empty = |s: String| (!s.is_empty()).then_some(s);
+            let mut services: Vec<ServiceLayer> = a
+                .services
+                .into_iter()
+                .map(|p| ServiceLayer {
+                    id_field: a.service_id_field.clone(),
+                    ..ServiceLayer::with_field(p, &a.category_field)
+                })
+                .collect();
+            services.extend(a.service_layers);
+            let mut opts = AccessJobOptions {
+                settlements: a.settlements,
+                read: ReadOptions {
+                    lon_field: a.lon_field,
+                    lat_field: a.lat_field,
+                },
+                identity: IdentityFields {
+                    id_field: a.id_field,
+                    name_field: Some(a.name_field),
+                },
+                urban: UrbanRule {
+                    type_field: non_empty(a.type_field),
+                    population_field: non_empty(a.population_field),
+                    city_min_population: a.city_min_population,
+                    ..UrbanRule::default()
+                },
+                services,
+                categories: a.categories,
+                out_dir: a.out,
+                ..Default::default()
+            };
+            opts.roads.path = a.roads;
+            opts.roads.geojson.class_property = non_empty(a.road_class_field);
+            opts.roads.geojson.speed_property = non_empty(a.road_speed_field);
+            opts.roads.geojson.snap_tolerance_m = a.road_snap_m;
+            opts.roads.osm.include_tracks = a.include_tracks;
+            opts.params.access = AccessOptions {
+                metric: a.metric,
+                off_road_speed_kmh: a.off_road_kmh,
+                max_snap_m: a.max_snap_km * 1000.0,
+                with_routes: a.routes,
+            };
+            opts.params.rules = a.standards;
             let summary = run_access(&opts).context("access analysis failed")?;
             print!("{summary}");
         }

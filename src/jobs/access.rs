@@ -570,6 +570,22 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     })
 }
 
+/// The status of a result: the engine's text, with the snap distance of
+/// "no road within X km" written in full when one decimal would hide it.
+pub fn status_text(access: &Access, category: &str) -> String {
+    match access {
+        Access::NoRoadNearSettlement { max_snap_m } => {
+            let km = max_snap_m / 1000.0;
+            if (km * 10.0).fract() == 0.0 {
+                format!("no road within {km:.1} km")
+            } else {
+                format!("no road within {km} km")
+            }
+        }
+        other => other.status(category),
+    }
+}
+
 /// Nearest services and the standards check for `places`.
 ///
 /// The nearest facility of each category is found under
@@ -673,7 +689,7 @@ pub fn compute_access(
             let shortest_road_m = by_distance.map(|n| n.road_distance_m);
             let fastest_time_s = by_time.map(|n| n.travel_time_s);
             let status = match &access {
-                Some(a) => a.status(name),
+                Some(a) => status_text(a, name),
                 None => format!("no {name} among the services"),
             };
             match &access {
@@ -1060,6 +1076,12 @@ impl fmt::Display for AccessSummary {
             "roads: {} — {} nodes, {} edges, {} components",
             self.roads, self.graph.0, self.graph.1, self.graph.2
         )?;
+        let times: Vec<String> = self
+            .timings_s
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.2} s"))
+            .collect();
+        writeln!(f, "time: {}", times.join(", "))?;
         writeln!(
             f,
             "  {:<18} {:>10} {:>8} {:>8} {:>8} {:>11} {:>9} {:>9}  standard",
@@ -1145,6 +1167,7 @@ pub fn run_access(opts: &AccessJobOptions) -> Result<AccessSummary> {
     }
     let places_read = read_places(&opts.settlements, &opts.read, &opts.identity, &opts.urban)?;
     let (services, service_layers) = read_services(&opts.services, &opts.categories)?;
+    let inputs_s = start.elapsed().as_secs_f64();
     tracing::info!(
         settlements = places_read.len(),
         services = services.len(),
@@ -1163,6 +1186,7 @@ pub fn run_access(opts: &AccessJobOptions) -> Result<AccessSummary> {
     let table = compute_access(&roads.graph, &places, &services, &params)?;
     let compute_s = t_compute.elapsed().as_secs_f64();
 
+    let t_write = Instant::now();
     let dir = &opts.out_dir;
     let mut out = OutputSet::new();
     table
@@ -1207,6 +1231,7 @@ pub fn run_access(opts: &AccessJobOptions) -> Result<AccessSummary> {
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::config(e.to_string()))?;
     write_text(&mut out, &dir.join("access_manifest.json"), &text)?;
     let files = out.commit()?;
+    let write_s = t_write.elapsed().as_secs_f64();
 
     let mut by_type = BTreeMap::new();
     for p in &places {
@@ -1232,8 +1257,10 @@ pub fn run_access(opts: &AccessJobOptions) -> Result<AccessSummary> {
         notes: table.notes,
         files,
         timings_s: vec![
+            ("settlements and services".into(), inputs_s),
             ("roads".into(), roads_s),
             ("access".into(), compute_s),
+            ("write".into(), write_s),
             ("total".into(), elapsed_s),
         ],
         elapsed_s,
