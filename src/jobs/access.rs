@@ -23,6 +23,24 @@
 //!   - `access_manifest.json`: inputs, parameters, counts and notes;
 //!   - `routes.geojson` with [`AccessOptions::with_routes`].
 //!
+//! # Example: inside another job
+//! ```no_run
+//! use borderzone::jobs::access::*;
+//! use borderzone::rules::standards::UrbanRule;
+//! # fn main() -> borderzone::Result<()> {
+//! let roads = read_roads(&RoadInput { path: "roads.osm.pbf".into(), ..Default::default() })?;
+//! let urban = UrbanRule::default();
+//! let read = read_places("settlements.geojson".as_ref(), &Default::default(), &Default::default(), &urban)?;
+//! let places: Vec<AccessPlace> = read.iter().map(|(_, p)| p.clone()).collect();
+//! let (services, _) = read_services(&[ServiceLayer::with_field("services.geojson", "amenity")], &[])?;
+//! let params = AccessParams { rules: vec!["hospital=60min".parse()?], ..Default::default() };
+//! let table = compute_access(&roads.graph, &places, &services, &params)?;
+//! let rows = table.access_table(&places);            // access.csv
+//! let extra = table.settlement_field_names()?;       // extra settlement columns…
+//! let values = table.settlement_fields(0, &places[0]); // …and their values
+//! # Ok(()) }
+//! ```
+//!
 //! # Services
 //! Several layers, each with a category attribute or a fixed category and an
 //! optional `field = value` filter ([`ServiceLayer`]). A service whose
@@ -322,7 +340,11 @@ pub fn read_services(
     layers: &[ServiceLayer],
     categories: &[String],
 ) -> Result<(Vec<ServicePoint>, Vec<ServiceLayerStats>)> {
-    let keep: BTreeSet<&str> = categories.iter().map(|c| c.trim()).collect();
+    let keep: BTreeSet<&str> = categories
+        .iter()
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .collect();
     let mut out = Vec::new();
     let mut stats = Vec::new();
     for layer in layers {
@@ -614,7 +636,13 @@ pub fn compute_access(
         .collect();
     let mut names: BTreeSet<String> = facilities.iter().map(|f| f.category.clone()).collect();
     names.extend(params.rules.iter().map(|r| r.category.clone()));
-    names.extend(params.categories.iter().map(|c| c.trim().to_string()));
+    names.extend(
+        params
+            .categories
+            .iter()
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty()),
+    );
     let names: Vec<String> = names.into_iter().collect();
 
     let report = nearest_services(graph, &positions, &facilities, &params.access)?;
