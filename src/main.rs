@@ -8,6 +8,7 @@ use std::io::IsTerminal;
 
 use borderzone::config::Config;
 use borderzone::io::ReadOptions;
+use borderzone::jobs::access::{parse_metric, run_access, AccessJobOptions, ServiceLayer};
 use borderzone::jobs::run::run_batch;
 use borderzone::jobs::zone::{run_zone, selection_label, ZoneOptions, ZoneSummary};
 use borderzone::progress::Progress;
@@ -44,6 +45,8 @@ struct Cli {
 enum Command {
     /// Which settlements lie within N km of the border (exact WGS84 geodesic distance).
     Zone(Box<ZoneArgs>),
+    /// Road distance / travel time to the nearest service of each category, and the regional standards check.
+    Access(Box<AccessArgs>),
     /// The batch analysis of a configuration (default: the embedded data/kz/analysis.toml).
     Run {
         /// Configuration file (TOML).
@@ -104,6 +107,103 @@ struct ZoneArgs {
     format: Option<borderzone::io::gdal::VectorFormat>,
 }
 
+#[derive(clap::Args)]
+#[command(after_help = "\
+STANDARDS (--standard, repeatable; the values below are examples only, set your own):
+  hospital=60min      nearest hospital within 60 minutes by road
+  school=5km,15min    within 5 km OR 15 minutes (either limit passes)
+  school=5km+15min    within 5 km AND 15 minutes
+  Units: km, m, min, h. Each limit is checked against its own minimum (shortest road
+  distance, fastest travel time). A settlement meets the standard when it meets every
+  category with a rule; 'no road within X km' and 'unreachable' fail.
+
+CITY OR RURAL: --type-field (default place: city/town = city; village/hamlet/
+  isolated_dwelling = rural), else --population-field >= --city-min-population (10000)
+  = city. The threshold is a configurable stand-in, not the legal status.
+
+SERVICE LAYERS: --services FILE takes the category from --category-field. For other
+  layers use --service-layer FILE[,category=CAT][,category_field=F][,where=FIELD=VALUE]
+  [,id_field=F][,name_field=F], e.g.
+  --service-layer airports.geojson,category=airport,where=scheduled_service=yes
+
+OUTPUT: access.csv (settlement x category), access_settlements.geojson/.csv,
+  standards.csv (shares vs the national targets: 96 % of cities, 71 % of rural
+  settlements by 2030), access_manifest.json, routes.geojson with --routes.")]
+struct AccessArgs {
+    /// Road layer: OpenStreetMap .osm.pbf, or GeoJSON lines (.geojson/.json).
+    #[arg(long)]
+    roads: PathBuf,
+    /// Settlements layer: points or polygons (GeoJSON, NDJSON or CSV).
+    #[arg(long)]
+    settlements: PathBuf,
+    /// Services layer with a category attribute (repeatable).
+    #[arg(long = "services", value_name = "FILE")]
+    services: Vec<PathBuf>,
+    /// Services layer with its own options (repeatable; see below).
+    #[arg(long = "service-layer", value_name = "SPEC")]
+    service_layers: Vec<ServiceLayer>,
+    /// Attribute of --services layers holding the category (e.g. amenity).
+    #[arg(long, default_value = "category")]
+    category_field: String,
+    /// Attribute of --services layers holding the facility id (default: feature id, else FILE#INDEX).
+    #[arg(long)]
+    service_id_field: Option<String>,
+    /// Keep only these service categories (repeatable).
+    #[arg(long = "category", value_name = "CATEGORY")]
+    categories: Vec<String>,
+    /// Attribute holding the settlement id (default: the feature id, else its index).
+    #[arg(long)]
+    id_field: Option<String>,
+    /// Attribute holding the settlement name.
+    #[arg(long, default_value = "name")]
+    name_field: String,
+    /// CSV longitude column (default: lon/lng/longitude/x).
+    #[arg(long)]
+    lon_field: Option<String>,
+    /// CSV latitude column (default: lat/latitude/y).
+    #[arg(long)]
+    lat_field: Option<String>,
+    /// What "nearest" minimises: time or distance.
+    #[arg(long, default_value = "time", value_parser = parse_metric)]
+    metric: borderzone::network::Metric,
+    /// Places farther than this from every road get "no road within X km" (km).
+    #[arg(long, default_value_t = 5.0)]
+    max_snap_km: f64,
+    /// Speed between a place and its road (km/h).
+    #[arg(long, default_value_t = 15.0)]
+    off_road_kmh: f64,
+    /// GeoJSON roads: attribute with the OSM highway class ("" for none).
+    #[arg(long, default_value = "highway")]
+    road_class_field: String,
+    /// GeoJSON roads: attribute with the speed in km/h or an OSM maxspeed ("" for none).
+    #[arg(long, default_value = "maxspeed")]
+    road_speed_field: String,
+    /// GeoJSON roads: join line ends closer than this (m).
+    #[arg(long, default_value_t = 0.0)]
+    road_snap_m: f64,
+    /// OSM roads: also use highway=track.
+    #[arg(long)]
+    include_tracks: bool,
+    /// A standard, e.g. hospital=60min or school=5km,15min (repeatable; see below).
+    #[arg(long = "standard", value_name = "CATEGORY=LIMITS")]
+    standards: Vec<borderzone::rules::standards::StandardRule>,
+    /// Attribute giving the settlement type (city/town vs village/hamlet/isolated_dwelling); "" for none.
+    #[arg(long, default_value = "place")]
+    type_field: String,
+    /// Attribute with the population.
+    #[arg(long, default_value = "population")]
+    population_field: String,
+    /// Without a type attribute value: population from which a settlement is a city.
+    #[arg(long, default_value_t = 10_000.0)]
+    city_min_population: f64,
+    /// Also write routes.geojson (the road route to each nearest facility).
+    #[arg(long)]
+    routes: bool,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+}
+
 fn print_summary(s: &ZoneSummary, distance_km: f64, selection: &str) {
     say!(
         "{} settlements, {} within {distance_km} km of the border ({selection}); {} border segments; {:.2} s",
@@ -162,6 +262,57 @@ fn run(cli: Cli) -> Result<()> {
                     say!("  wrote {}", f.display());
                 }
             }
+        }
+        Command::Access(a) => {
+            // Arguments → job options (no logic beyond the mapping).
+            let a = *a;
+            use borderzone::network::access::AccessOptions;
+            use borderzone::rules::standards::UrbanRule;
+            let non_empty = |s: String| (!s.is_empty()).then_some(s);
+            let mut services: Vec<ServiceLayer> = a
+                .services
+                .into_iter()
+                .map(|p| ServiceLayer {
+                    id_field: a.service_id_field.clone(),
+                    ..ServiceLayer::with_field(p, &a.category_field)
+                })
+                .collect();
+            services.extend(a.service_layers);
+            let mut opts = AccessJobOptions {
+                settlements: a.settlements,
+                read: ReadOptions {
+                    lon_field: a.lon_field,
+                    lat_field: a.lat_field,
+                },
+                identity: IdentityFields {
+                    id_field: a.id_field,
+                    name_field: Some(a.name_field),
+                },
+                urban: UrbanRule {
+                    type_field: non_empty(a.type_field),
+                    population_field: non_empty(a.population_field),
+                    city_min_population: a.city_min_population,
+                    ..UrbanRule::default()
+                },
+                services,
+                categories: a.categories,
+                out_dir: a.out,
+                ..Default::default()
+            };
+            opts.roads.path = a.roads;
+            opts.roads.geojson.class_property = non_empty(a.road_class_field);
+            opts.roads.geojson.speed_property = non_empty(a.road_speed_field);
+            opts.roads.geojson.snap_tolerance_m = a.road_snap_m;
+            opts.roads.osm.include_tracks = a.include_tracks;
+            opts.params.access = AccessOptions {
+                metric: a.metric,
+                off_road_speed_kmh: a.off_road_kmh,
+                max_snap_m: a.max_snap_km * 1000.0,
+                with_routes: a.routes,
+            };
+            opts.params.rules = a.standards;
+            let summary = run_access(&opts).context("access analysis failed")?;
+            print!("{summary}");
         }
         Command::Run { config, out } => {
             let path = config.unwrap_or_else(|| embedded_data().join("analysis.toml"));
