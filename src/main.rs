@@ -283,6 +283,7 @@ fn run(cli: Cli) -> Result<()> {
                 read: ReadOptions {
                     lon_field: a.lon_field,
                     lat_field: a.lat_field,
+                    ..Default::default()
                 },
                 identity: IdentityFields {
                     id_field: a.id_field,
@@ -327,7 +328,9 @@ fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("run of {} failed", path.display()))?;
             say!(
                 "run {} — {} settlements, {:.2} s",
-                s.run_id, s.settlements, s.elapsed_s
+                s.run_id,
+                s.settlements,
+                s.elapsed_s
             );
             for (name, eligible, near) in &s.scenarios {
                 say!("  {name:<16} eligible {eligible:>5}   near the line {near:>4}");
