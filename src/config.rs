@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::jobs::access::ServiceLayer;
+use crate::rules::standards::{NationalTargets, StandardRule, UrbanRule};
 use crate::zone::PolygonMode;
 
 /// A whole batch run.
@@ -31,6 +33,56 @@ pub struct Config {
     /// Logistics hub ranking.
     #[serde(default)]
     pub hubs: HubRules,
+    /// Road access to services and the regional standards (optional).
+    pub access: Option<AccessConfig>,
+}
+
+fn default_metric() -> String {
+    "time".into()
+}
+
+fn default_max_snap_km() -> f64 {
+    5.0
+}
+
+fn default_off_road_kmh() -> f64 {
+    15.0
+}
+
+/// Road access to services: the road network, the service layers, and the
+/// standards each category must meet.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessConfig {
+    /// Road network: `.osm.pbf` or GeoJSON lines.
+    pub roads: PathBuf,
+    /// GeoJSON roads: join line ends closer than this (m).
+    #[serde(default)]
+    pub snap_tolerance_m: f64,
+    /// Shortest by `time` or by `distance`.
+    #[serde(default = "default_metric")]
+    pub metric: String,
+    /// Places farther than this from any road get "no road within X km" (km).
+    #[serde(default = "default_max_snap_km")]
+    pub max_snap_km: f64,
+    /// Speed on the leg between a place and the road (km/h).
+    #[serde(default = "default_off_road_kmh")]
+    pub off_road_kmh: f64,
+    /// Also write `routes.geojson` (route to the nearest service of each category).
+    #[serde(default)]
+    pub routes: bool,
+    /// Service layers, each with a category field or a fixed category.
+    pub services: Vec<ServiceLayer>,
+    /// City / rural rule for the standards' shares.
+    #[serde(default)]
+    pub urban: UrbanRule,
+    /// National targets the shares are shown beside.
+    #[serde(default)]
+    pub targets: NationalTargets,
+    /// Standards: `[[access.standard]]` with `category`, `max_road_km`
+    /// and/or `max_minutes`.
+    #[serde(default, rename = "standard")]
+    pub standards: Vec<StandardRule>,
 }
 
 fn default_output_dir() -> PathBuf {
@@ -168,6 +220,9 @@ pub struct HubRules {
     pub weights: HubWeights,
     /// How many candidates to keep (0: all).
     pub top: usize,
+    /// Service category of the crossings in `[access]`: when the road
+    /// network reaches one, the crossing distance is by road.
+    pub crossing_category: String,
 }
 
 impl Default for HubRules {
@@ -182,6 +237,7 @@ impl Default for HubRules {
             population_full: 100_000.0,
             weights: HubWeights::default(),
             top: 0,
+            crossing_category: "border_crossing".into(),
         }
     }
 }
@@ -252,6 +308,12 @@ impl Config {
         for a in [&mut i.oblasts, &mut i.districts].into_iter().flatten() {
             fix(&mut a.path);
         }
+        if let Some(a) = &mut self.access {
+            fix(&mut a.roads);
+            for s in &mut a.services {
+                fix(&mut s.path);
+            }
+        }
     }
 
     /// Check values, naming the offending key.
@@ -290,6 +352,37 @@ impl Config {
                 "zone.near_line_margin_km: must be ≥ 0, got {}",
                 z.near_line_margin_km
             ));
+        }
+        if let Some(a) = &self.access {
+            if a.metric != "time" && a.metric != "distance" {
+                return Err(format!(
+                    "access.metric: '{}' must be 'time' or 'distance'",
+                    a.metric
+                ));
+            }
+            for (key, v) in [
+                ("access.max_snap_km", a.max_snap_km),
+                ("access.off_road_kmh", a.off_road_kmh),
+            ] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(format!("{key}: must be a number > 0, got {v}"));
+                }
+            }
+            if !(a.snap_tolerance_m.is_finite() && a.snap_tolerance_m >= 0.0) {
+                return Err(format!(
+                    "access.snap_tolerance_m: must be ≥ 0, got {}",
+                    a.snap_tolerance_m
+                ));
+            }
+            if a.services.is_empty() {
+                return Err("access.services: at least one service layer is needed".into());
+            }
+            for (i, r) in a.standards.iter().enumerate() {
+                r.validate()
+                    .map_err(|e| format!("access.standard[{i}]: {e}"))?;
+            }
+            crate::rules::standards::validate_rules(&a.standards)
+                .map_err(|e| format!("access.standard: {e}"))?;
         }
         let h = &self.hubs;
         if let Some(s) = &h.zone_scenario {

@@ -12,12 +12,18 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::admin::AdminIndex;
-use crate::config::{Config, Scenario};
+use crate::config::{AccessConfig, Config, Scenario};
 use crate::error::{Error, Location, Result};
 use crate::geodesy::{distance_m, LonLat};
 use crate::io::atomic::OutputSet;
 use crate::io::geojson::FeatureCollectionWriter;
 use crate::io::{property_text, read_all, read_layer, InputFeature, ReadOptions};
+use crate::jobs::access::{
+    compute_access, parse_metric, read_roads, read_services, AccessParams, AccessPlace,
+    AccessTable, RoadInput,
+};
+use crate::network::geojson_roads::GeoJsonRoadOptions;
+use crate::network::{Access, AccessOptions};
 use crate::progress::Progress;
 use crate::report::layers::{
     round_mm, write_polygon_layer, write_text, SettlementWriter, ZoneResult,
@@ -312,6 +318,16 @@ pub fn run_batch(
         })
         .collect();
 
+    // Road access to services and the regional standards.
+    let access = cfg
+        .access
+        .as_ref()
+        .map(|a| access_step(a, &places))
+        .transpose()?;
+    if access.is_some() {
+        tick("road access", &mut timings);
+    }
+
     // Rules: hubs.
     let crossings = inp
         .crossings
@@ -345,7 +361,24 @@ pub fn run_batch(
         .enumerate()
         .map(|(i, p)| {
             let rep = p.representative();
-            let (ci, crossing_m) = nearest_point(&crossings, rep)?;
+            let (ci, geodesic_crossing_m) = nearest_point(&crossings, rep)?;
+            // By road when the network reaches a crossing, else geodesic.
+            let by_road = access
+                .as_ref()
+                .and_then(|(_, t, _)| road_to(t, i, &cfg.hubs.crossing_category));
+            let (crossing_m, crossing_name, basis) = match by_road {
+                Some((m, name)) => (m, name, "road"),
+                None => (
+                    geodesic_crossing_m,
+                    crossings[ci]
+                        .0
+                        .properties
+                        .get("name")
+                        .map(property_text)
+                        .unwrap_or_default(),
+                    "geodesic",
+                ),
+            };
             let airport_m = nearest_point(&airports, rep).map_or(f64::INFINITY, |a| a.1);
             let road_m = roads
                 .as_ref()
@@ -353,12 +386,8 @@ pub fn run_batch(
                 .map(|n| n.distance_m);
             let f = HubFactors {
                 crossing_m,
-                crossing: crossings[ci]
-                    .0
-                    .properties
-                    .get("name")
-                    .map(property_text)
-                    .unwrap_or_default(),
+                crossing: crossing_name,
+                crossing_basis: basis,
                 population: p.population.unwrap_or(0.0),
                 airport_m,
                 road_m,
@@ -409,6 +438,18 @@ pub fn run_batch(
         settlements: places.len(),
         ..Default::default()
     };
+    if let Some((aplaces, table, _)) = &access {
+        table
+            .access_table(aplaces)
+            .write_csv(&mut out, &out_dir.join("access.csv"))?;
+        let st = table.standards_table();
+        st.write_csv(&mut out, &out_dir.join("standards.csv"))?;
+        st.write_xlsx(&mut out, &out_dir.join("standards.xlsx"), "standards")?;
+        if cfg.access.as_ref().is_some_and(|a| a.routes) {
+            let text = table.routes(aplaces).to_string();
+            write_text(&mut out, &out_dir.join("routes.geojson"), &text)?;
+        }
+    }
     write_settlements(
         &mut out,
         out_dir,
@@ -419,6 +460,7 @@ pub fn run_batch(
         &selections,
         &indexes,
         &hub_rows,
+        access.as_ref(),
     )?;
     for (k, sc) in cfg.scenarios.iter().enumerate() {
         let (eligible, near) = write_lists(
@@ -484,6 +526,7 @@ pub fn run_batch(
             })
             .collect(),
         files: out.pending_names(),
+        access: access.as_ref(),
     });
     html::write_report(&mut out, &out_dir.join("report.html"), &report)?;
     tick("write outputs", &mut timings);
@@ -501,6 +544,7 @@ pub fn run_batch(
             "scenarios": summary.scenarios.iter().map(|(n, e, near)| json!({"name": n, "eligible": e, "near_line": near})).collect::<Vec<_>>(),
             "hub_candidates": summary.hubs,
         },
+        "access": access.as_ref().map(|(_, t, roads)| json!({"roads": roads, "notes": t.notes})),
         "timings_s": timings.iter().map(|(k, v)| json!({"step": k, "seconds": v})).collect::<Vec<_>>(),
         "threads": rayon::current_num_threads(),
     });
@@ -549,6 +593,7 @@ fn write_settlements(
     selections: &[Vec<String>],
     indexes: &[BorderIndex],
     hubs: &[Option<(HubFactors, HubScore, Option<String>)>],
+    access: Option<&AccessOutcome>,
 ) -> Result<()> {
     let mut extra: Vec<String> = vec![
         "oblast".into(),
@@ -568,6 +613,9 @@ fn write_settlements(
         extra.push(format!("status_{}", sc.name));
     }
     extra.extend(["crossing_distance_m".into(), "hub_score".into()]);
+    if let Some((_, table, _)) = access {
+        extra.extend(table.settlement_field_names()?);
+    }
     let mut w =
         SettlementWriter::create(out, dir, extra, cfg.zone.polygon_mode == PolygonMode::Share)?;
     let first = &cfg.scenarios[0];
@@ -599,6 +647,9 @@ fn write_settlements(
                 vals.push(Value::from((s.score * 1e6).round() / 1e6));
             }
             None => vals.extend([Value::Null, Value::Null]),
+        }
+        if let Some((aplaces, table, _)) = access {
+            vals.extend(table.settlement_fields(i, &aplaces[i]));
         }
         w.write(&p.settlement, &r, &vals)?;
     }
@@ -848,7 +899,7 @@ fn write_hubs(
             Cell::from((s.score * 1e6).round() / 1e6),
             Cell::from(f.crossing.as_str()),
             Cell::from(round_mm(f.crossing_m)),
-            Cell::from("geodesic"),
+            Cell::from(f.crossing_basis),
             Cell::from(p.population),
             Cell::from(f.airport_m.is_finite().then(|| round_mm(f.airport_m))),
             Cell::from(f.road_m.map(round_mm)),
@@ -920,6 +971,7 @@ struct ReportInputs<'a> {
     country: Option<&'a MultiPolygon<f64>>,
     strips: Vec<(String, &'a MultiPolygon<f64>)>,
     files: Vec<String>,
+    access: Option<&'a AccessOutcome>,
 }
 
 fn build_report(r: ReportInputs) -> html::Report {
@@ -1111,7 +1163,15 @@ fn build_report(r: ReportInputs) -> html::Report {
             .collect(),
         scenarios,
         hubs: Some(hubs),
-        access: None,
+        access: r.access.map(|(_, t, _)| {
+            let st = t.standards_table();
+            html::Table {
+                id: "standards".into(),
+                title: "Regional standards: share of settlements meeting them (road access)".into(),
+                header: st.header,
+                rows: st.rows,
+            }
+        }),
         files: r
             .files
             .iter()
@@ -1121,10 +1181,69 @@ fn build_report(r: ReportInputs) -> html::Report {
             })
             .collect(),
         map_svg,
-        notes: vec![
-            "Map colours follow the first scenario; zone strips of every scenario are drawn."
-                .into(),
-            "Hub distances to crossings are geodesic (straight-line on the ellipsoid).".into(),
-        ],
+        notes: {
+            let mut n = vec![
+                "Map colours follow the first scenario; zone strips of every scenario are drawn."
+                    .to_string(),
+                "Hub distances to crossings are by road where the road network reaches a crossing \
+                 (column crossing_basis), geodesic otherwise."
+                    .to_string(),
+            ];
+            if let Some((_, t, roads)) = r.access {
+                n.push(format!("Roads: {roads}."));
+                n.extend(t.notes.iter().cloned());
+            }
+            n
+        },
+    }
+}
+
+/// The places as the access engine sees them, its results, and a line
+/// describing the road input.
+type AccessOutcome = (Vec<AccessPlace>, AccessTable, String);
+
+/// Road access of every place to every service category.
+fn access_step(a: &AccessConfig, places: &[Place]) -> Result<AccessOutcome> {
+    let roads = read_roads(&RoadInput {
+        path: a.roads.clone(),
+        geojson: GeoJsonRoadOptions {
+            snap_tolerance_m: a.snap_tolerance_m,
+            ..Default::default()
+        },
+        ..Default::default()
+    })?;
+    let (services, _) = read_services(&a.services, &[])?;
+    let aplaces: Vec<AccessPlace> = places
+        .iter()
+        .map(|p| AccessPlace {
+            id: p.settlement.id.clone(),
+            name: p.settlement.name.clone(),
+            position: p.representative(),
+            class: a.urban.classify(&p.settlement.feature.properties),
+        })
+        .collect();
+    let params = AccessParams {
+        access: AccessOptions {
+            metric: parse_metric(&a.metric)?,
+            off_road_speed_kmh: a.off_road_kmh,
+            max_snap_m: a.max_snap_km * 1000.0,
+            with_routes: a.routes,
+        },
+        rules: a.standards.clone(),
+        targets: a.targets.clone(),
+        categories: Vec::new(),
+    };
+    let table = compute_access(&roads.graph, &aplaces, &services, &params)?;
+    Ok((aplaces, table, roads.description))
+}
+
+/// Road distance (m) and facility name from place `i` to the nearest
+/// service of `category`, when reached.
+fn road_to(t: &AccessTable, i: usize, category: &str) -> Option<(f64, String)> {
+    let k = t.categories.iter().position(|c| c.category == category)?;
+    let cell = &t.cells[i][k];
+    match &cell.access {
+        Some(Access::Reached(n)) => Some((n.road_distance_m, cell.facility_name.clone())),
+        _ => None,
     }
 }

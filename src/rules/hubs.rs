@@ -24,6 +24,8 @@ pub struct HubFactors {
     pub crossing_m: f64,
     /// Name of that crossing.
     pub crossing: String,
+    /// `road` (through the road network) or `geodesic`.
+    pub crossing_basis: &'static str,
     /// Population (0 when unknown).
     pub population: f64,
     /// Distance to the nearest airport (m), infinite when none.
@@ -111,6 +113,7 @@ mod tests {
         let f = HubFactors {
             crossing_m: 30_000.0,
             crossing: "Khorgos".into(),
+            crossing_basis: "geodesic",
             population: 9_999.0,
             airport_m: 150_000.0,
             road_m: Some(1_000.0),
