@@ -57,6 +57,32 @@ enum Command {
     },
 }
 
+/// How settlements are identified and, for CSV, located.
+#[derive(clap::Args)]
+struct SettlementFields {
+    /// Attribute holding the settlement id (default: the feature id, else its index).
+    #[arg(long)]
+    id_field: Option<String>,
+    /// Attribute holding the settlement name.
+    #[arg(long, default_value = "name")]
+    name_field: String,
+    /// CSV longitude column (default: lon/lng/longitude/x).
+    #[arg(long)]
+    lon_field: Option<String>,
+    /// CSV latitude column (default: lat/latitude/y).
+    #[arg(long)]
+    lat_field: Option<String>,
+}
+
+impl SettlementFields {
+    fn identity(&self) -> IdentityFields {
+        IdentityFields {
+            id_field: self.id_field.clone(),
+            name_field: Some(self.name_field.clone()),
+        }
+    }
+}
+
 #[derive(clap::Args)]
 struct ZoneArgs {
     /// Border layer: (Multi)LineStrings or polygons with a neighbour attribute.
@@ -71,18 +97,8 @@ struct ZoneArgs {
     /// Settlements layer: points, multipoints, polygons or multipolygons.
     #[arg(long)]
     settlements: PathBuf,
-    /// Attribute holding the settlement id (default: the feature id, else its index).
-    #[arg(long)]
-    id_field: Option<String>,
-    /// Attribute holding the settlement name.
-    #[arg(long, default_value = "name")]
-    name_field: String,
-    /// CSV longitude column (default: lon/lng/longitude/x).
-    #[arg(long)]
-    lon_field: Option<String>,
-    /// CSV latitude column (default: lat/latitude/y).
-    #[arg(long)]
-    lat_field: Option<String>,
+    #[command(flatten)]
+    fields: SettlementFields,
     /// Zone width in kilometres.
     #[arg(long, default_value_t = 20.0)]
     distance_km: f64,
@@ -151,18 +167,8 @@ struct AccessArgs {
     /// Keep only these service categories (repeatable).
     #[arg(long = "category", value_name = "CATEGORY")]
     categories: Vec<String>,
-    /// Attribute holding the settlement id (default: the feature id, else its index).
-    #[arg(long)]
-    id_field: Option<String>,
-    /// Attribute holding the settlement name.
-    #[arg(long, default_value = "name")]
-    name_field: String,
-    /// CSV longitude column (default: lon/lng/longitude/x).
-    #[arg(long)]
-    lon_field: Option<String>,
-    /// CSV latitude column (default: lat/latitude/y).
-    #[arg(long)]
-    lat_field: Option<String>,
+    #[command(flatten)]
+    fields: SettlementFields,
     /// What "nearest" minimises: time or distance.
     #[arg(long, default_value = "time", value_parser = parse_metric)]
     metric: borderzone::network::Metric,
@@ -236,15 +242,12 @@ fn run(cli: Cli) -> Result<()> {
                 neighbour_field: a.neighbour_field,
                 neighbours: a.neighbours,
                 settlements: a.settlements,
+                identity: a.fields.identity(),
                 read: ReadOptions {
-                    lon_field: a.lon_field,
-                    lat_field: a.lat_field,
+                    lon_field: a.fields.lon_field,
+                    lat_field: a.fields.lat_field,
                     layer: a.layer,
                     crs: a.crs,
-                },
-                identity: IdentityFields {
-                    id_field: a.id_field,
-                    name_field: Some(a.name_field),
                 },
                 distance_m: a.distance_km * 1000.0,
                 polygon_mode: a.polygon_mode,
@@ -280,14 +283,11 @@ fn run(cli: Cli) -> Result<()> {
             services.extend(a.service_layers);
             let mut opts = AccessJobOptions {
                 settlements: a.settlements,
+                identity: a.fields.identity(),
                 read: ReadOptions {
-                    lon_field: a.lon_field,
-                    lat_field: a.lat_field,
+                    lon_field: a.fields.lon_field,
+                    lat_field: a.fields.lat_field,
                     ..Default::default()
-                },
-                identity: IdentityFields {
-                    id_field: a.id_field,
-                    name_field: Some(a.name_field),
                 },
                 urban: UrbanRule {
                     type_field: non_empty(a.type_field),

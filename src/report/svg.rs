@@ -309,13 +309,7 @@ impl ScaleBar {
 
 /// A number without trailing zeros (at most 3 decimals).
 fn fmt_num(v: f64) -> String {
-    let s = format!("{v:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".into()
-    } else {
-        s.into()
-    }
+    super::table::Cell::Number(v).display()
 }
 
 /// A pixel value with one decimal, without a trailing `.0` and never `-0`.
