@@ -631,6 +631,27 @@ fn duplicate_border_vertices_give_identical_distances() {
     assert_eq!(index.segments().zero_length_skipped(), 6);
 }
 
+/// Regression (found by the property tests): a border whose lines all
+/// collapse to a point left an empty index, and every settlement failed
+/// with "the selected border is empty" attached to the settlement.
+#[test]
+fn a_border_of_repeated_points_only_is_an_error_naming_the_border() {
+    let (o, out) = zone_with(
+        "border_degenerate.geojson",
+        "settlements.geojson",
+        &[],
+        "degen",
+    );
+    assert_fails(
+        &o,
+        &out,
+        &[
+            "border_degenerate.geojson",
+            "no line with two or more distinct vertices",
+        ],
+    );
+}
+
 #[test]
 fn a_neighbour_without_border_is_an_error_listing_those_available() {
     let (o, out) = zone(
