@@ -3,10 +3,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use geo::{CoordsIter, Geometry, Polygon};
 use serde_json::Value;
 
 use crate::error::{Error, Location, Result};
+use crate::geodesy::LonLat;
 use crate::io::{property_text, InputFeature};
+use crate::zone::validity::{first_self_intersection, SelfIntersection};
 
 /// Which attributes identify a settlement.
 #[derive(Debug, Clone, Default)]
@@ -92,5 +95,224 @@ impl DuplicateIds {
             ));
         }
         Ok(())
+    }
+}
+
+/// A lon/lat box (degrees) that settlements are expected to lie in: the
+/// country outline's or the whole border's bounding box, padded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Extent {
+    /// West edge (degrees).
+    pub min_lon: f64,
+    /// South edge (degrees).
+    pub min_lat: f64,
+    /// East edge (degrees).
+    pub max_lon: f64,
+    /// North edge (degrees).
+    pub max_lat: f64,
+    /// Whether the box comes from a country outline (else from the border).
+    pub from_country: bool,
+}
+
+/// Padding of an [`Extent`] (degrees, about 220 km): settlements a little
+/// beyond the border are normal, thousands of kilometres away are not.
+pub const EXTENT_PAD_DEG: f64 = 2.0;
+
+impl Extent {
+    /// The padded bounding box of `coords`; `None` when there are none.
+    pub fn around(coords: impl IntoIterator<Item = LonLat>, from_country: bool) -> Option<Self> {
+        let mut e = Extent {
+            min_lon: f64::INFINITY,
+            min_lat: f64::INFINITY,
+            max_lon: f64::NEG_INFINITY,
+            max_lat: f64::NEG_INFINITY,
+            from_country,
+        };
+        for c in coords {
+            e.min_lon = e.min_lon.min(c.x);
+            e.min_lat = e.min_lat.min(c.y);
+            e.max_lon = e.max_lon.max(c.x);
+            e.max_lat = e.max_lat.max(c.y);
+        }
+        e.min_lon.is_finite().then_some(Extent {
+            min_lon: e.min_lon - EXTENT_PAD_DEG,
+            min_lat: e.min_lat - EXTENT_PAD_DEG,
+            max_lon: e.max_lon + EXTENT_PAD_DEG,
+            max_lat: e.max_lat + EXTENT_PAD_DEG,
+            from_country,
+        })
+    }
+
+    /// Whether `p` lies in the box.
+    pub fn contains(&self, p: LonLat) -> bool {
+        (self.min_lon..=self.max_lon).contains(&p.x) && (self.min_lat..=self.max_lat).contains(&p.y)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "the {} (lon {:.1}..{:.1}, lat {:.1}..{:.1}, padded by {EXTENT_PAD_DEG}°)",
+            if self.from_country {
+                "country outline's extent"
+            } else {
+                "border's extent"
+            },
+            self.min_lon,
+            self.max_lon,
+            self.min_lat,
+            self.max_lat
+        )
+    }
+}
+
+/// Checks over a whole settlements layer that no single feature shows:
+/// settlements far from the country or border (lon/lat swapped, wrong
+/// layer, projected coordinates that happen to be in range), a name
+/// attribute that is missing, polygons whose rings cross themselves.
+///
+/// # Decisions
+/// - *Every* settlement outside the [`Extent`], or *most* of them outside
+///   while most would be inside with longitude and latitude swapped: an
+///   error (the lists would be silently empty or wrong).
+/// - Some outside: a warning with the count and the first feature.
+/// - Missing name attribute, self-intersecting polygon: a warning with the
+///   count and the first feature; the settlement is still measured (the
+///   distance to a crossing ring is well defined; its centroid may not be
+///   what was meant).
+#[derive(Debug, Clone)]
+pub struct LayerCheck {
+    extent: Option<Extent>,
+    name_field: String,
+    total: usize,
+    inside: usize,
+    swapped_inside: usize,
+    outside: usize,
+    first_outside: Option<(usize, LonLat)>,
+    missing_name: usize,
+    first_missing_name: Option<usize>,
+    self_intersecting: usize,
+    first_self_intersecting: Option<(usize, SelfIntersection)>,
+}
+
+impl LayerCheck {
+    /// A check against `extent` (none: no location check), with the name
+    /// attribute `name_field`.
+    pub fn new(extent: Option<Extent>, name_field: &str) -> Self {
+        LayerCheck {
+            extent,
+            name_field: name_field.to_string(),
+            total: 0,
+            inside: 0,
+            swapped_inside: 0,
+            outside: 0,
+            first_outside: None,
+            missing_name: 0,
+            first_missing_name: None,
+            self_intersecting: 0,
+            first_self_intersecting: None,
+        }
+    }
+
+    /// Look at one settlement.
+    pub fn add(&mut self, s: &Settlement) {
+        self.total += 1;
+        let index = s.feature.index;
+        if !s.feature.properties.contains_key(&self.name_field) {
+            self.missing_name += 1;
+            self.first_missing_name.get_or_insert(index);
+        }
+        if let Some(extent) = &self.extent {
+            if let Some(p) = s.feature.geometry.coords_iter().next() {
+                if extent.contains(p) {
+                    self.inside += 1;
+                } else {
+                    self.outside += 1;
+                    self.first_outside.get_or_insert((index, p));
+                }
+                if p.x.abs() <= 90.0 && extent.contains(LonLat { x: p.y, y: p.x }) {
+                    self.swapped_inside += 1;
+                }
+            }
+        }
+        let polygons: &[Polygon<f64>] = match &s.feature.geometry {
+            Geometry::Polygon(p) => std::slice::from_ref(p),
+            Geometry::MultiPolygon(mp) => &mp.0,
+            _ => &[],
+        };
+        if let Some(hit) = polygons.iter().find_map(first_self_intersection) {
+            self.self_intersecting += 1;
+            self.first_self_intersecting.get_or_insert((index, hit));
+        }
+    }
+
+    /// Settlements looked at.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// The verdict: warnings to report (each a full sentence naming the
+    /// file and the first feature concerned).
+    ///
+    /// # Errors
+    /// Every settlement lies outside the extent, or most do while most would
+    /// lie inside with longitude and latitude swapped.
+    pub fn finish(&self, path: &Path) -> Result<Vec<String>> {
+        let mut warnings = Vec::new();
+        if let (Some(extent), Some((first, p))) = (&self.extent, self.first_outside) {
+            let swapped =
+                self.swapped_inside > self.inside && 2 * self.swapped_inside >= self.total;
+            let counted = self.inside + self.outside;
+            let what = format!(
+                "{} of {counted} settlements lie outside {}; the first is feature #{first} at ({}, {})",
+                self.outside,
+                extent.describe(),
+                p.x,
+                p.y
+            );
+            if swapped {
+                return Err(Error::invalid(
+                    Location::file(path),
+                    format!(
+                        "{what}. With longitude and latitude swapped, {} would lie inside: \
+                         the coordinates look swapped (GeoJSON and borderzone use lon, lat order; \
+                         for CSV check --lon-field/--lat-field)",
+                        self.swapped_inside
+                    ),
+                ));
+            }
+            if self.inside == 0 {
+                return Err(Error::invalid(
+                    Location::file(path),
+                    format!(
+                        "{what}. No settlement is near the country or border: wrong layer, \
+                         or coordinates not in WGS84 lon/lat degrees?"
+                    ),
+                ));
+            }
+            warnings.push(format!(
+                "{}: {what}; they are measured as given",
+                path.display()
+            ));
+        }
+        if let Some(first) = self.first_missing_name {
+            warnings.push(format!(
+                "{}: {} of {} settlements have no '{}' attribute (the first is feature #{first}): their name is empty in the lists",
+                path.display(),
+                self.missing_name,
+                self.total,
+                self.name_field
+            ));
+        }
+        if let Some((first, hit)) = self.first_self_intersecting {
+            warnings.push(format!(
+                "{}: {} settlement polygons have a ring that crosses itself (the first is feature #{first}, ring {}, edges {} and {}); \
+                 they are measured as given (distance to their edges; the centroid and area share may be off)",
+                path.display(),
+                self.self_intersecting,
+                hit.ring,
+                hit.edge,
+                hit.other_edge
+            ));
+        }
+        Ok(warnings)
     }
 }

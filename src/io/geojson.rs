@@ -43,8 +43,22 @@ pub fn read_feature_collection(path: &Path) -> Result<FeatureStream> {
                 count: 0,
                 reported: false,
             };
-            let mut de =
-                serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, file));
+            let mut input = BufReader::with_capacity(1 << 16, file);
+            match skip_bom(&mut input) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let _ = tx.send(Err(Error::format(
+                        Location::file(&path),
+                        "the file is empty (0 bytes): not a GeoJSON FeatureCollection",
+                    )));
+                    return;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(Error::io(&path, "cannot read", e)));
+                    return;
+                }
+            }
+            let mut de = serde_json::Deserializer::from_reader(input);
             let outcome = (&mut de)
                 .deserialize_map(CollectionVisitor { state: &mut state })
                 .and_then(|()| de.end());
@@ -59,12 +73,27 @@ pub fn read_feature_collection(path: &Path) -> Result<FeatureStream> {
     Ok(Box::new(rx.into_iter()))
 }
 
-fn json_error(at: Location, e: &serde_json::Error) -> Error {
+/// Skip a UTF-8 byte order mark (written by some Windows tools; JSON
+/// parsers reject it). `Ok(false)` when the input is empty.
+fn skip_bom(r: &mut impl BufRead) -> std::io::Result<bool> {
+    let buf = r.fill_buf()?;
+    if buf.is_empty() {
+        return Ok(false);
+    }
+    if buf.starts_with(b"\xEF\xBB\xBF") {
+        r.consume(3);
+    }
+    Ok(true)
+}
+
+fn json_error(at: Location, e: &impl fmt::Display) -> Error {
     let msg = e.to_string();
-    let msg = if e.is_eof() {
+    let msg = if msg.starts_with("EOF while parsing") {
         format!("the file ends too early (truncated?): {msg}")
+    } else if msg.contains("invalid unicode code point") {
+        format!("invalid JSON: {msg} (the file must be UTF-8 text: re-save it as UTF-8)")
     } else {
-        msg
+        format!("invalid JSON: {msg}")
     };
     Error::format(at, msg)
 }
@@ -167,8 +196,7 @@ impl<'de> Visitor<'de> for FeaturesSeed<'_, '_> {
                 Ok(None) => return Ok(()),
                 Err(e) => {
                     let at = Location::feature(&self.state.path, index);
-                    self.state
-                        .send(Err(Error::format(at, format!("invalid JSON: {e}"))));
+                    self.state.send(Err(json_error(at, &e)));
                     return Err(e);
                 }
             };
@@ -258,7 +286,9 @@ pub fn read_ndjson(path: &Path) -> Result<FeatureStream> {
                         format!("line {} is not UTF-8: {e}", line_no + 1),
                     )
                 })?;
-                let text = text.trim_matches(|c: char| c == '\u{1e}' || c.is_whitespace());
+                // RFC 8142 record separators, and a byte order mark on the first line.
+                let text = text
+                    .trim_matches(|c: char| c == '\u{1e}' || c == '\u{feff}' || c.is_whitespace());
                 if text.is_empty() {
                     return Ok(None);
                 }

@@ -216,10 +216,17 @@ pub fn run_batch(
         ..Default::default()
     };
     let mut dups = DuplicateIds::default();
+    // Lon/lat swapped, wrong layer, missing names, crossing rings: see
+    // `LayerCheck` (the whole border's extent is the reference here).
+    let mut checks = crate::settlement::LayerCheck::new(
+        crate::jobs::zone::expected_extent(None, &border),
+        &inp.name_field,
+    );
     let mut settlements = Vec::new();
     for f in read_layer(&inp.settlements, &read_opts)? {
         let s = identity.identify(f?, &inp.settlements)?;
         dups.check(&s, &inp.settlements)?;
+        checks.add(&s);
         settlements.push(s);
     }
     if settlements.is_empty() {
@@ -227,6 +234,9 @@ pub fn run_batch(
             Location::file(&inp.settlements),
             "the settlements layer is empty",
         ));
+    }
+    for w in checks.finish(&inp.settlements)? {
+        tracing::warn!("{w}");
     }
     tick("read settlements", &mut timings);
 

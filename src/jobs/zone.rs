@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use geo::{Geometry, MultiPolygon};
+use geo::{CoordsIter, Geometry, MultiPolygon};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
@@ -12,7 +12,7 @@ use crate::error::{Error, Location, Result};
 use crate::io::atomic::OutputSet;
 use crate::io::{read_layer, ReadOptions};
 use crate::report::layers::{write_polygon_layer, SettlementWriter, ZoneResult};
-use crate::settlement::{DuplicateIds, IdentityFields, Settlement};
+use crate::settlement::{DuplicateIds, Extent, IdentityFields, LayerCheck, Settlement};
 use crate::zone::measure::area_inside_m2;
 use crate::zone::strip::{clip_to, zone_band};
 use crate::zone::{measure, Border, BorderIndex, PolygonMode};
@@ -60,6 +60,21 @@ pub struct ZoneSummary {
     pub files: Vec<PathBuf>,
     /// Wall time (s).
     pub elapsed_s: f64,
+    /// Warnings about the inputs (also logged): settlements far outside the
+    /// country or border, missing names, self-intersecting polygons…
+    pub warnings: Vec<String>,
+}
+
+/// Where settlements are expected: the country outline's box when there is
+/// one, else the whole border's (all neighbours), padded.
+pub fn expected_extent(country: Option<&MultiPolygon<f64>>, border: &Border) -> Option<Extent> {
+    match country {
+        Some(c) => Extent::around(c.coords_iter(), true),
+        None => Extent::around(
+            border.parts.iter().flat_map(|p| p.coords.iter().copied()),
+            false,
+        ),
+    }
 }
 
 /// Read a country (or any area) layer as one MultiPolygon.
@@ -141,11 +156,23 @@ pub fn classify(
 pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
     let start = Instant::now();
     check_distance_m(opts.distance_m)?;
-    let border = Border::read(&opts.border, &opts.neighbour_field)?
-        .select(&opts.neighbours, &opts.border)?;
+    let whole_border = Border::read(&opts.border, &opts.neighbour_field)?;
+    let border = whole_border.select(&opts.neighbours, &opts.border)?;
     let index = BorderIndex::build(&border);
+    if index.segments().zero_length_skipped() > 0 {
+        tracing::info!(
+            "{}: {} zero-length border segments (repeated vertices) skipped",
+            opts.border.display(),
+            index.segments().zero_length_skipped()
+        );
+    }
     let country = opts.country.as_deref().map(read_area).transpose()?;
-    let needs_band = country.is_some() || opts.polygon_mode == PolygonMode::Share;
+    let name_field = opts.identity.name_field.as_deref().unwrap_or("name");
+    let mut checks = LayerCheck::new(expected_extent(country.as_ref(), &whole_border), name_field);
+    // Share mode needs the band while measuring; otherwise it is built only
+    // after the settlements have been read and checked, so that a bad layer
+    // fails at once rather than after the (slow) band.
+    let needs_band = opts.polygon_mode == PolygonMode::Share;
     // The share is measured against the unclipped band: the part of a
     // settlement polygon across the border is not "outside the zone".
     let band = needs_band.then(|| zone_band(&border, opts.distance_m));
@@ -164,16 +191,16 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
         border_segments: index.segments().segments().len(),
         ..Default::default()
     };
+    // Ids are checked whatever their source: two features with one GeoJSON
+    // `id` would make the lists ambiguous just as two equal attributes would.
     let mut dups = DuplicateIds::default();
-    let check_dups = opts.identity.id_field.is_some();
     let mut stream = read_layer(&opts.settlements, &opts.read)?;
     loop {
         let mut chunk: Vec<Settlement> = Vec::with_capacity(CHUNK);
         for f in stream.by_ref().take(CHUNK) {
             let s = opts.identity.identify(f?, &opts.settlements)?;
-            if check_dups {
-                dups.check(&s, &opts.settlements)?;
-            }
+            dups.check(&s, &opts.settlements)?;
+            checks.add(&s);
             chunk.push(s);
         }
         if chunk.is_empty() {
@@ -210,9 +237,14 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
             "the settlements layer is empty",
         ));
     }
+    summary.warnings = checks.finish(&opts.settlements)?;
+    for w in &summary.warnings {
+        tracing::warn!("{w}");
+    }
     writer.finish()?;
-    if let (Some(band), Some(country)) = (&band, &country) {
-        let zone = clip_to(band, country);
+    if let Some(country) = &country {
+        let band = band.unwrap_or_else(|| zone_band(&border, opts.distance_m));
+        let zone = clip_to(&band, country);
         let mut props = Map::new();
         props.insert("distance_km".into(), Value::from(opts.distance_m / 1000.0));
         props.insert(

@@ -30,7 +30,9 @@ pub struct Border {
 }
 
 fn push_line(parts: &mut Vec<BorderPart>, neighbour: &str, feature: usize, line: &LineString<f64>) {
-    if line.0.len() >= 2 {
+    // A line whose vertices are all one point has no segment to measure to:
+    // kept, it would leave an empty index and fail every settlement instead.
+    if line.0.windows(2).any(|w| w[0] != w[1]) {
         parts.push(BorderPart {
             neighbour: neighbour.to_string(),
             coords: line.0.clone(),
@@ -89,7 +91,7 @@ impl Border {
                 if features == 0 {
                     "the border layer is empty".to_string()
                 } else {
-                    "the border layer has no line with two or more vertices".to_string()
+                    "the border layer has no line with two or more distinct vertices".to_string()
                 },
             ));
         }

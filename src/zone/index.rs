@@ -69,6 +69,7 @@ impl Nearest {
 pub struct SegmentIndex {
     segments: Vec<IndexedSegment>,
     tree: RTree<SegmentBox>,
+    zero_length: usize,
 }
 
 /// Padded ECEF box of a geodesic segment.
@@ -96,16 +97,17 @@ impl SegmentIndex {
     /// # Runtime
     /// O(n log n) for n segments (bulk load), geodesic lengths in parallel.
     pub fn build<'a>(parts: impl IntoIterator<Item = &'a [LonLat]>) -> Self {
-        let pairs: Vec<(LonLat, LonLat, u32)> = parts
-            .into_iter()
-            .enumerate()
-            .flat_map(|(part, coords)| {
-                coords
-                    .windows(2)
-                    .filter(|w| w[0] != w[1])
-                    .map(move |w| (w[0], w[1], part as u32))
-            })
-            .collect();
+        let mut zero_length = 0usize;
+        let mut pairs: Vec<(LonLat, LonLat, u32)> = Vec::new();
+        for (part, coords) in parts.into_iter().enumerate() {
+            for w in coords.windows(2) {
+                if w[0] == w[1] {
+                    zero_length += 1;
+                } else {
+                    pairs.push((w[0], w[1], part as u32));
+                }
+            }
+        }
         let segments: Vec<IndexedSegment> = pairs
             .par_iter()
             .map(|&(a, b, part)| IndexedSegment {
@@ -124,7 +126,13 @@ impl SegmentIndex {
         SegmentIndex {
             segments,
             tree: RTree::bulk_load(boxes),
+            zero_length,
         }
+    }
+
+    /// Zero-length segments (repeated vertices) left out by [`Self::build`].
+    pub fn zero_length_skipped(&self) -> usize {
+        self.zero_length
     }
 
     /// All indexed segments.

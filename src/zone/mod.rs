@@ -4,12 +4,14 @@
 //! - [`border`]: read the border layer, select neighbours, freeze an index;
 //! - [`index`]: the R-tree filter and exact geodesic refinement;
 //! - [`measure`](mod@measure): distance of a point / polygon settlement to the border;
-//! - [`strip`]: the zone as a polygon.
+//! - [`strip`]: the zone as a polygon;
+//! - [`validity`]: self-intersection check of settlement polygons (warnings).
 
 pub mod border;
 pub mod index;
 pub mod measure;
 pub mod strip;
+pub mod validity;
 
 pub use border::{Border, BorderIndex};
 pub use measure::{measure, Measurement, PolygonMode};
