@@ -158,7 +158,12 @@ impl GeodesicSegment {
     /// segment. Falls back to a golden-section search if the iteration does
     /// not settle. Typically 2–3 inverse solutions.
     pub fn nearest(&self, p: LonLat) -> SegmentHit {
-        let from_a = inverse(self.a, p);
+        self.nearest_from(p, inverse(self.a, p))
+    }
+
+    /// As [`Self::nearest`], given the inverse solution from `a` to `p`
+    /// (when the caller has it already).
+    pub fn nearest_from(&self, p: LonLat, from_a: Inverse) -> SegmentHit {
         if self.length_m == 0.0 || from_a.distance_m == 0.0 {
             return SegmentHit {
                 distance_m: from_a.distance_m,

@@ -76,7 +76,12 @@ impl IdentityFields {
 /// eligibility list ambiguous.
 #[derive(Debug, Default)]
 pub struct DuplicateIds {
-    seen: HashMap<String, usize>,
+    /// 64-bit SipHash (fixed keys) of each id → its first feature index:
+    /// 12 bytes an id instead of the id itself, so that ten million ids fit
+    /// in ~200 MB. Two different ids collide with probability ~n²/2⁶⁵
+    /// (3·10⁻⁶ for 10 M ids); a collision is reported as a duplicate — a
+    /// refused run, never a wrong list.
+    seen: HashMap<u64, u32>,
 }
 
 impl DuplicateIds {
@@ -85,7 +90,12 @@ impl DuplicateIds {
     /// # Errors
     /// Its id was seen before (the message names both features).
     pub fn check(&mut self, s: &Settlement, path: &Path) -> Result<()> {
-        if let Some(first) = self.seen.insert(s.id.clone(), s.feature.index) {
+        use std::hash::{Hash, Hasher};
+        #[allow(deprecated)]
+        let mut h = std::hash::SipHasher::new();
+        s.id.hash(&mut h);
+        let index = u32::try_from(s.feature.index).unwrap_or(u32::MAX);
+        if let Some(first) = self.seen.insert(h.finish(), index) {
             return Err(Error::invalid(
                 Location::feature(path, s.feature.index),
                 format!(

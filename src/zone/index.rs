@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
 
-use crate::geodesy::{chord_sagitta_bound_m, ecef, GeodesicSegment, LonLat};
+use crate::geodesy::{chord_sagitta_bound_m, ecef, inverse, GeodesicSegment, LonLat};
 
 /// One segment with the polyline ("part") it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,8 +68,26 @@ impl Nearest {
 #[derive(Debug)]
 pub struct SegmentIndex {
     segments: Vec<IndexedSegment>,
+    /// ECEF position (m) of each segment's start, for the angle bound.
+    start_ecef: Vec<[f64; 3]>,
     tree: RTree<SegmentBox>,
     zero_length: usize,
+}
+
+/// WGS84 polar semi-axis b = a (1 − f) (m).
+const WGS84_B_M: f64 = crate::geodesy::WGS84_A_M * (1.0 - crate::geodesy::WGS84_F);
+
+/// The angle (radians) between two vectors from the earth's centre,
+/// accurate also for small angles.
+fn angle_between(u: &[f64; 3], v: &[f64; 3]) -> f64 {
+    let cross = [
+        u[1] * v[2] - u[2] * v[1],
+        u[2] * v[0] - u[0] * v[2],
+        u[0] * v[1] - u[1] * v[0],
+    ];
+    let sin = (cross[0] * cross[0] + cross[1] * cross[1] + cross[2] * cross[2]).sqrt();
+    let cos = u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
+    sin.atan2(cos)
 }
 
 /// Padded ECEF box of a geodesic segment.
@@ -123,8 +141,10 @@ impl SegmentIndex {
                 id: id as u32,
             })
             .collect();
+        let start_ecef = segments.iter().map(|s| ecef(s.geodesic.a)).collect();
         SegmentIndex {
             segments,
+            start_ecef,
             tree: RTree::bulk_load(boxes),
             zero_length,
         }
@@ -161,7 +181,24 @@ impl SegmentIndex {
                 break;
             }
             let id = boxed.id as usize;
-            let hit = self.segments[id].geodesic.nearest(p);
+            let seg = &self.segments[id].geodesic;
+            // Two cheaper lower bounds before the exact solve; both are
+            // proven, so skipping on them never changes the answer.
+            // 1. Radial projection onto the sphere of radius b (the polar
+            //    semi-axis) never lengthens a path on the ellipsoid, so the
+            //    geodesic from p to any point X of the segment is at least
+            //    b·∠(p, X) ≥ b·(∠(p, a) − ∠(a, X)) ≥ b·∠(p, a) − length.
+            let angle_lb =
+                WGS84_B_M * angle_between(&q, &self.start_ecef[id]) - seg.length_m - 1e-3;
+            if angle_lb > bound_m {
+                continue;
+            }
+            // 2. The triangle inequality with the exact distance to the start.
+            let from_a = inverse(seg.a, p);
+            if from_a.distance_m - seg.length_m > bound_m {
+                continue;
+            }
+            let hit = seg.nearest_from(p, from_a);
             let n = Nearest {
                 distance_m: hit.distance_m,
                 segment: id,
