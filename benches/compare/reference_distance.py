@@ -125,7 +125,7 @@ def main():
         f.write("id,lon,lat,distance_m,in_zone,nearest_neighbour\n")
         for k in range(len(ids)):
             d, i, _ = border.nearest(float(lon[k]), float(lat[k]))
-            f.write(f"{ids[k]},{lon[k]!r},{lat[k]!r},{d:.6f},{d <= args.distance_km * 1000},{border.nb[i]}\n")
+            f.write(f"{ids[k]},{float(lon[k])!r},{float(lat[k])!r},{d:.6f},{d <= args.distance_km * 1000},{border.nb[i]}\n")
     print(f"reference: {len(ids)} points, {len(border.ax)} segments, {time.perf_counter() - t0:.1f} s", file=sys.stderr)
 
 
