@@ -7,8 +7,11 @@ geodesic normals with GeographicLib's Direct:
   --kind neighbours --per N points per neighbour (CHN RUS KGZ UZB TKM),
                     0-40 km from a random point of that neighbour's border.
 
-The offset is not the distance (another part of the border may be nearer):
-reference_distance.py measures the true distance.
+The offset is not the distance (another part of the border may be nearer,
+and along the winding China border it often is): china20 therefore draws 10x
+the points and keeps the first --count whose approximate distance (haversine
+to the border densified to <= 50 m) is within 300 m of 20 km.
+reference_distance.py then measures the true distance.
 """
 import argparse
 import math
@@ -35,6 +38,28 @@ def offsets(rng, n, neighbour, lo_m, hi_m, prefix):
     return rows
 
 
+def densified(neighbour, step_m=50.0):
+    ax, ay, bx, by, _ = border_segments(neighbour)
+    xs, ys = [ax], [ay]
+    for i in range(len(ax)):
+        n = int(G.Inverse(ay[i], ax[i], by[i], bx[i])["s12"] // step_m)
+        if n:
+            t = np.arange(1, n + 1) / (n + 1)
+            xs.append(ax[i] + t * (bx[i] - ax[i]))
+            ys.append(ay[i] + t * (by[i] - ay[i]))
+    return np.radians(np.concatenate(xs)), np.radians(np.concatenate(ys))
+
+
+def approx_distance_m(rows, dens):
+    dx, dy = dens
+    out = []
+    for _, x, y in rows:
+        x, y = math.radians(x), math.radians(y)
+        h = np.sin((dy - y) / 2) ** 2 + math.cos(y) * np.cos(dy) * np.sin((dx - x) / 2) ** 2
+        out.append(2 * 6_371_008.8 * math.asin(math.sqrt(h.min())))
+    return np.array(out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kind", choices=["china20", "neighbours"], required=True)
@@ -45,7 +70,9 @@ def main():
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     if args.kind == "china20":
-        rows = offsets(rng, args.count, "CHN", 19_600.0, 20_400.0, "chn20_")
+        rows = offsets(rng, 10 * args.count, "CHN", 19_600.0, 20_400.0, "chn20_")
+        d = approx_distance_m(rows, densified("CHN"))
+        rows = [r for r, dd in zip(rows, d) if abs(dd - 20_000.0) <= 300.0][: args.count]
     else:
         rows = []
         for nb in ["CHN", "RUS", "KGZ", "UZB", "TKM"]:
