@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Side-by-side comparison: borderzone CLI vs GeoPandas (UTM per zone, one
+# national LCC) vs PostGIS geography, on the same inputs, in ONE run.
+#
+#   benches/compare/run.sh [WORKLOAD...]     WORKLOAD: osm | 1m | 10m (default: osm 1m)
+#
+# osm: the 9,899 real OSM settlements (../shared/data/kz-extra, skipped if absent);
+# 1m / 10m: GENERATED points (gen_points.py, seeded). 10m runs borderzone only.
+# Each workload runs against all borders and China only. Results (times, peak
+# RSS from /usr/bin/time -v, errors and misclassifications vs borderzone) go to
+# $OUT/results.jsonl and $OUT/summary.txt. Needs root for apt-get (postgis) and
+# to run postgres as the `postgres` user.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+OUT="${OUT:-/tmp/bz-bench}"
+VENV="${VENV:-/tmp/bzvenv}"
+PGDIR="${PGDIR:-/tmp/bz-pg}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
+BZ="$CARGO_TARGET_DIR/release/borderzone"
+BORDER="$REPO/data/kz/border_lines.geojson"
+OSM="$REPO/../shared/data/kz-extra/settlements_osm.geojson"
+WORKLOADS=("${@:-osm 1m}")
+read -r -a WORKLOADS <<<"${WORKLOADS[*]}"
+mkdir -p "$OUT"
+RESULTS="$OUT/results.jsonl"
+: >"$RESULTS"
+
+# --- tools ---------------------------------------------------------------
+command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install -q "geopandas>=1,<2" "shapely>=2,<3" pyproj pyogrio numpy pandas \
+  geographiclib "psycopg[binary]"
+PY="$VENV/bin/python"
+(cd "$REPO" && cargo build --release --quiet)
+
+PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
+PGVER="$(basename "$(dirname "$PGBIN")" 2>/dev/null || true)"
+if [ -z "$PGBIN" ] || [ ! -e "/usr/share/postgresql/$PGVER/extension/postgis.control" ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgis >/dev/null
+  PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+fi
+if [ ! -S "$PGDIR/.s.PGSQL.5432" ]; then
+  mkdir -p "$PGDIR" && chown postgres "$PGDIR"
+  [ -d "$PGDIR/data" ] || su postgres -c "$PGBIN/initdb -D $PGDIR/data -A trust -U postgres >$PGDIR/initdb.log"
+  su postgres -c "$PGBIN/pg_ctl -D $PGDIR/data -l $PGDIR/log -o \"-k $PGDIR -c listen_addresses=''\" -w start" >/dev/null
+fi
+
+# --- helpers -------------------------------------------------------------
+# timed LABEL CMD...: run CMD under /usr/bin/time -v, record wall s and max RSS.
+timed() {
+  local label="$1"; shift
+  /usr/bin/time -v -o "$OUT/time_$label.txt" "$@" >"$OUT/log_$label.txt" 2>&1
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$OUT/time_$label.txt")
+  rss=$(awk -F': ' '/Maximum resident set size/{print $2/1024}' "$OUT/time_$label.txt")
+  printf '{"label":"%s","wall_s":%s,"max_rss_mb":%.0f,"log":%s}\n' "$label" "$wall" "$rss" \
+    "$("$PY" -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read().strip()))' "$OUT/log_$label.txt")" >>"$RESULTS"
+  printf '%-28s %9.2f s  %7.0f MB  %s\n' "$label" "$wall" "$rss" "$(tail -n 1 "$OUT/log_$label.txt")"
+}
+
+compare() { # compare LABEL TOOL_CSV BZ_CSV
+  "$PY" "$HERE/compare_results.py" --tool "$2" --reference "$3" --label "$1" --json "$RESULTS" 2>/dev/null
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB; $(date -u +%FT%TZ)"
+echo "borderzone $(git -C "$REPO" rev-parse --short HEAD); $("$PY" -c 'import geopandas,shapely,pyproj;print("geopandas",geopandas.__version__,"shapely",shapely.__version__,"GEOS",shapely.geos_version_string,"PROJ",pyproj.proj_version_str)')"
+echo "postgres $("$PGBIN/postgres" --version | awk '{print $3}'), $(psql -h "$PGDIR" -U postgres -Atc "select postgis_lib_version()" 2>/dev/null || psql -h "$PGDIR" -U postgres -Atc "create extension if not exists postgis; select postgis_lib_version()")"
+
+for w in "${WORKLOADS[@]}"; do
+  case "$w" in
+    osm) [ -f "$OSM" ] || { echo "skip osm: $OSM not found"; continue; }
+         PTS="$OSM"; IDF=osm_id ;;
+    1m|10m) n=$([ "$w" = 1m ] && echo 1000000 || echo 10000000)
+         PTS="$OUT/generated_$w.csv"; IDF=id
+         [ -f "$PTS" ] || "$PY" "$HERE/gen_points.py" --count "$n" --out "$PTS" ;;
+    *) echo "unknown workload $w"; exit 2 ;;
+  esac
+  for sel in all CHN; do
+    nb=(); [ "$sel" = all ] || nb=(--neighbour "$sel")
+    tag="${w}_${sel}"
+    timed "bz_$tag" "$BZ" zone --quiet --border "$BORDER" "${nb[@]}" --settlements "$PTS" --id-field "$IDF" --out "$OUT/bz_$tag"
+    [ "$w" = 10m ] && continue
+    for crs in utm lcc; do
+      timed "gp_${crs}_$tag" "$PY" "$HERE/geopandas_zone.py" --points "$PTS" --id-field "$IDF" "${nb[@]}" --crs "$crs" --out "$OUT/gp_${crs}_$tag.csv"
+      compare "gp_${crs}_$tag" "$OUT/gp_${crs}_$tag.csv" "$OUT/bz_$tag/settlements.csv"
+    done
+    timed "pg_$tag" "$PY" "$HERE/postgis_zone.py" --host "$PGDIR" --points "$PTS" --id-field "$IDF" "${nb[@]}" --out "$OUT/pg_$tag.csv"
+    compare "pg_$tag" "$OUT/pg_$tag.csv" "$OUT/bz_$tag/settlements.csv"
+  done
+done | tee "$OUT/summary.txt"

@@ -1,0 +1,228 @@
+//! Criterion benchmarks of the zone classification (filter + exact refine)
+//! on the real Kazakh border (`data/kz/border_lines.geojson`, 30,459
+//! segments).
+//!
+//! Groups (throughput in points/second; every group measures one thread):
+//! - `osm_9899/{all,CHN}`: the 9,899 real OSM settlements
+//!   (`../shared/data/kz-extra/settlements_osm.geojson`, skipped with a message
+//!   when absent), R-tree + exact refine.
+//! - `sample/{all,CHN}`: a small sample of those settlements (or of the
+//!   generated points when the OSM file is absent), R-tree + exact vs brute
+//!   force over every segment, so the per-point ratio is meaningful.
+//! - `generated/{all,CHN}`: 100,000 GENERATED points (not settlements;
+//!   China only: the first 5,000 of them), seeded: alternately uniform in the
+//!   country's bounding box and 0–40 km from a random border vertex in a
+//!   random direction.
+//! - `index_build/{all,CHN}`: freezing the border into the segment index.
+//!
+//! Run: `cargo bench --bench zone` (a few minutes on 2 cores).
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
+use geo::{BoundingRect, Coord, Geometry};
+
+use borderzone::geodesy::{direct, LonLat};
+use borderzone::io::{read_all, ReadOptions};
+use borderzone::jobs::zone::read_area;
+use borderzone::zone::{Border, BorderIndex};
+
+const BORDER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/kz/border_lines.geojson");
+const COUNTRY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/kz/country.geojson");
+const OSM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/kz-extra/settlements_osm.geojson"
+);
+/// Points measured by brute force per iteration: every one costs a full pass
+/// over all 30,459 segments (~0.1 s), so the sample stays small.
+const BRUTE_SAMPLE: usize = 24;
+const GENERATED: usize = 100_000;
+const GENERATED_CHN: usize = 5_000;
+const SEED: u64 = 20_240_601;
+
+/// SplitMix64: a tiny seeded generator, so the points are the same on every
+/// machine and run.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next_f64(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The two border selections benchmarked: the whole border and China only.
+fn selections() -> Vec<(&'static str, BorderIndex)> {
+    let path = Path::new(BORDER);
+    let border = Border::read(path, "neighbour").expect("embedded border reads");
+    let china = border
+        .select(&["CHN".to_string()], path)
+        .expect("the border has a CHN part");
+    vec![
+        ("all", BorderIndex::build(&border)),
+        ("CHN", BorderIndex::build(&china)),
+    ]
+}
+
+/// The real OSM settlements, or `None` (with a message) when the shared
+/// data folder is absent.
+fn osm_points() -> Option<Vec<LonLat>> {
+    let path = PathBuf::from(OSM);
+    if !path.is_file() {
+        eprintln!("skipping the OSM settlement benches: {} not found (it lives in the shared data folder)", path.display());
+        return None;
+    }
+    let features = read_all(&path, &ReadOptions::default()).expect("OSM settlements read");
+    Some(
+        features
+            .iter()
+            .filter_map(|f| match &f.geometry {
+                Geometry::Point(p) => Some(p.0),
+                _ => None,
+            })
+            .collect(),
+    )
+}
+
+/// GENERATED points: half uniform in the country's lon/lat bounding box, half
+/// 0–40 km (uniform) from a random border vertex in a random direction.
+fn generated_points(n: usize) -> Vec<LonLat> {
+    let country = read_area(Path::new(COUNTRY)).expect("embedded country reads");
+    let bbox = country.bounding_rect().expect("country is not empty");
+    let border = Border::read(Path::new(BORDER), "neighbour").expect("embedded border reads");
+    let vertices: Vec<LonLat> = border
+        .parts
+        .iter()
+        .flat_map(|p| p.coords.iter().copied())
+        .collect();
+    let mut rng = SplitMix(SEED);
+    (0..n)
+        .map(|i| {
+            if i % 2 == 0 {
+                Coord {
+                    x: bbox.min().x + rng.next_f64() * bbox.width(),
+                    y: bbox.min().y + rng.next_f64() * bbox.height(),
+                }
+            } else {
+                let v = vertices
+                    [((rng.next_f64() * vertices.len() as f64) as usize).min(vertices.len() - 1)];
+                direct(v, 360.0 * rng.next_f64(), 40_000.0 * rng.next_f64()).0
+            }
+        })
+        .collect()
+}
+
+/// Every `len / k`-th point.
+fn sample(points: &[LonLat], k: usize) -> Vec<LonLat> {
+    let step = (points.len() / k).max(1);
+    points.iter().step_by(step).take(k).copied().collect()
+}
+
+fn classify_all(index: &BorderIndex, points: &[LonLat]) -> usize {
+    points
+        .iter()
+        .filter(|&&p| index.nearest(p).is_some_and(|n| n.distance_m <= 20_000.0))
+        .count()
+}
+
+fn brute_all(index: &BorderIndex, points: &[LonLat]) -> usize {
+    points
+        .iter()
+        .filter(|&&p| {
+            index
+                .segments()
+                .nearest_brute_force(p)
+                .is_some_and(|n| n.distance_m <= 20_000.0)
+        })
+        .count()
+}
+
+fn zone(c: &mut Criterion) {
+    let indexes = selections();
+    let osm = osm_points();
+    let generated = generated_points(GENERATED);
+
+    let mut g = c.benchmark_group("index_build");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    let path = Path::new(BORDER);
+    let border = Border::read(path, "neighbour").expect("embedded border reads");
+    for (name, sel) in [("all", vec![]), ("CHN", vec!["CHN".to_string()])] {
+        let b = border.select(&sel, path).expect("selection");
+        g.bench_function(name, |bench| {
+            bench.iter(|| BorderIndex::build(black_box(&b)))
+        });
+    }
+    g.finish();
+
+    if let Some(osm) = &osm {
+        let mut g = c.benchmark_group(format!("osm_{}", osm.len()));
+        g.sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3));
+        g.sampling_mode(SamplingMode::Flat);
+        g.throughput(Throughput::Elements(osm.len() as u64));
+        for (name, index) in &indexes {
+            g.bench_with_input(BenchmarkId::new("rtree_exact", name), osm, |b, pts| {
+                b.iter(|| classify_all(index, pts))
+            });
+        }
+        g.finish();
+    }
+
+    let small = sample(osm.as_deref().unwrap_or(&generated), BRUTE_SAMPLE);
+    let mut g = c.benchmark_group(format!("sample_{}", small.len()));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    g.sampling_mode(SamplingMode::Flat);
+    g.throughput(Throughput::Elements(small.len() as u64));
+    for (name, index) in &indexes {
+        assert_eq!(
+            classify_all(index, &small),
+            brute_all(index, &small),
+            "filter + refine must equal brute force"
+        );
+        g.bench_with_input(BenchmarkId::new("rtree_exact", name), &small, |b, pts| {
+            b.iter(|| classify_all(index, pts))
+        });
+        g.bench_with_input(BenchmarkId::new("brute_force", name), &small, |b, pts| {
+            b.iter(|| brute_all(index, pts))
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("generated");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5));
+    g.sampling_mode(SamplingMode::Flat);
+    for (name, index) in &indexes {
+        // China only costs ~20x more per point (most points are far from
+        // China), so it measures a prefix of the same mixed sequence.
+        let n = if *name == "all" {
+            GENERATED
+        } else {
+            GENERATED_CHN
+        };
+        let pts = &generated[..n];
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(
+            BenchmarkId::new(format!("rtree_exact_{n}"), name),
+            pts,
+            |b, pts| b.iter(|| classify_all(index, pts)),
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, zone);
+criterion_main!(benches);
