@@ -996,20 +996,10 @@ impl AccessTable {
                 props.insert("facility_name".into(), c.facility_name.as_str().into());
                 props.insert("road_distance_m".into(), round_mm(n.road_distance_m).into());
                 props.insert("travel_time_s".into(), round_ms(n.travel_time_s).into());
-                features.push(geojson::Feature {
-                    bbox: None,
-                    geometry: Some(geojson::Geometry::new(geojson::Value::from(route))),
-                    id: None,
-                    properties: Some(props),
-                    foreign_members: None,
-                });
+                features.push(crate::network::access::route_feature(route, props));
             }
         }
-        geojson::FeatureCollection {
-            bbox: None,
-            features,
-            foreign_members: None,
-        }
+        crate::network::access::feature_collection(features)
     }
 }
 
