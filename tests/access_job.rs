@@ -6,7 +6,6 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use borderzone::jobs::access::{
     compute_access, read_services, run_access, AccessJobOptions, AccessParams, AccessPlace,
@@ -19,16 +18,7 @@ use borderzone::rules::standards::{
     Classified, NationalTargets, SettlementType, StandardRule, UrbanRule,
 };
 use borderzone::settlement::IdentityFields;
-use common::{embedded, read_csv, shared, temp_dir};
-
-fn borderzone(args: &[&str], threads: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_borderzone"));
-    cmd.args(args);
-    if let Some(t) = threads {
-        cmd.env("RAYON_NUM_THREADS", t);
-    }
-    cmd.output().expect("run borderzone")
-}
+use common::{borderzone, embedded, read_csv, shared, temp_dir};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -3,18 +3,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use common::{embedded, read_csv, temp_dir};
-
-fn borderzone(args: &[&str], threads: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_borderzone"));
-    cmd.args(args);
-    if let Some(t) = threads {
-        cmd.env("RAYON_NUM_THREADS", t);
-    }
-    cmd.output().expect("run borderzone")
-}
+use common::{borderzone, embedded, read_csv, temp_dir};
 
 fn zone_args<'a>(settlements: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let border = Box::leak(
