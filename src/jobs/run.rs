@@ -416,13 +416,24 @@ pub fn run_batch(
         .as_deref()
         .map(crate::jobs::zone::read_area)
         .transpose()?;
+    // One strip per distinct (selection, width); `scenario_strip[k]` is the
+    // strip of scenario k.
     let mut strip_keys: Vec<(usize, u64)> = Vec::new();
-    for (sc, &sel) in cfg.scenarios.iter().zip(&scenario_sel) {
-        let key = (sel, sc.distance_km.to_bits());
-        if !strip_keys.contains(&key) {
-            strip_keys.push(key);
-        }
-    }
+    let scenario_strip: Vec<usize> = cfg
+        .scenarios
+        .iter()
+        .zip(&scenario_sel)
+        .map(|(sc, &sel)| {
+            let key = (sel, sc.distance_km.to_bits());
+            strip_keys
+                .iter()
+                .position(|x| *x == key)
+                .unwrap_or_else(|| {
+                    strip_keys.push(key);
+                    strip_keys.len() - 1
+                })
+        })
+        .collect();
     let strips: Vec<MultiPolygon<f64>> = match &country {
         Some(c) => {
             let bar = progress.bar(strip_keys.len() as u64, "zone strips");
@@ -485,9 +496,7 @@ pub fn run_batch(
             &run_id,
         )?;
         summary.scenarios.push((sc.name.clone(), eligible, near));
-        if !strips.is_empty() {
-            let key = (scenario_sel[k], sc.distance_km.to_bits());
-            let strip = &strips[strip_keys.iter().position(|x| *x == key).unwrap_or(0)];
+        if let Some(strip) = strips.get(scenario_strip[k]) {
             let mut props = Map::new();
             props.insert("scenario".into(), Value::from(sc.name.as_str()));
             props.insert("distance_km".into(), Value::from(sc.distance_km));
@@ -525,15 +534,8 @@ pub fn run_batch(
         strips: cfg
             .scenarios
             .iter()
-            .zip(&scenario_sel)
-            .filter_map(|(sc, &sel)| {
-                let key = (sel, sc.distance_km.to_bits());
-                strip_keys
-                    .iter()
-                    .position(|x| *x == key)
-                    .and_then(|i| strips.get(i))
-                    .map(|s| (sc.name.clone(), s))
-            })
+            .zip(&scenario_strip)
+            .filter_map(|(sc, &k)| strips.get(k).map(|s| (sc.name.clone(), s)))
             .collect(),
         files: out.pending_names(),
         access: access.as_ref(),
@@ -628,7 +630,6 @@ fn write_settlements(
     }
     let mut w =
         SettlementWriter::create(out, dir, extra, cfg.zone.polygon_mode == PolygonMode::Share)?;
-    let first = &cfg.scenarios[0];
     for (i, p) in places.iter().enumerate() {
         let m = &p.measures[scenario_sel[0]];
         let r = ZoneResult {
@@ -636,7 +637,7 @@ fn write_settlements(
             nearest_neighbour: indexes[scenario_sel[0]]
                 .neighbour_of(m.nearest.segment)
                 .to_string(),
-            in_zone: m.distance_m <= first.distance_km * 1000.0,
+            in_zone: decisions[0][i] == Eligibility::Eligible,
             zone_share: None,
         };
         let mut vals: Vec<Value> = vec![

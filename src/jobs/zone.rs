@@ -12,6 +12,7 @@ use crate::error::{Error, Location, Result};
 use crate::io::atomic::OutputSet;
 use crate::io::{read_layer, ReadOptions};
 use crate::report::layers::{write_polygon_layer, SettlementWriter, ZoneResult};
+use crate::rules::tax_regime::{decide, Eligibility};
 use crate::settlement::{DuplicateIds, Extent, IdentityFields, LayerCheck, Settlement};
 use crate::zone::measure::area_inside_m2;
 use crate::zone::strip::{clip_to, zone_band};
@@ -144,7 +145,7 @@ pub fn classify(
     };
     Ok(ZoneResult {
         nearest_neighbour: border.neighbour_of(m.nearest.segment).to_string(),
-        in_zone: m.distance_m <= distance_m,
+        in_zone: decide(m.distance_m, distance_m, 0.0) == Eligibility::Eligible,
         zone_share,
         measurement: m,
     })
