@@ -9,9 +9,8 @@
 
 use geo::Coord;
 use rayon::prelude::*;
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::RTree;
 
+use super::segment_index::{Box3, SegmentIndex};
 use super::speeds::{RoadClass, SpeedTable};
 use crate::geodesy::{self, LonLat};
 
@@ -125,6 +124,56 @@ impl Csr {
             let slot = &mut fill[*row as usize];
             out[*slot as usize] = *arc;
             *slot += 1;
+        }
+        Csr { first, arcs: out }
+    }
+
+    /// The forward (`reverse = false`) or reversed adjacency of `edges`,
+    /// directly: the same arcs in the same order as [`Csr::from_arcs`] given,
+    /// edge by edge, the arc along the edge then the arc against it (each
+    /// when allowed), without the intermediate list.
+    fn from_edges(node_count: usize, edges: &[Edge], reverse: bool) -> Csr {
+        // (row, arc) of the two directions of edge `i`, when allowed.
+        let arcs_of = |i: usize, e: &Edge| {
+            let arc = |node, forward| Arc {
+                node,
+                edge: i as u32,
+                forward,
+                length_m: e.length_m,
+                time_s: e.time_s,
+            };
+            let (along, against) = if reverse {
+                ((e.to, arc(e.from, true)), (e.from, arc(e.to, false)))
+            } else {
+                ((e.from, arc(e.to, true)), (e.to, arc(e.from, false)))
+            };
+            [e.forward.then_some(along), e.backward.then_some(against)]
+        };
+        let mut first = vec![0u32; node_count + 1];
+        for (i, e) in edges.iter().enumerate() {
+            for (row, _) in arcs_of(i, e).into_iter().flatten() {
+                first[row as usize + 1] += 1;
+            }
+        }
+        for i in 0..node_count {
+            first[i + 1] += first[i];
+        }
+        let total = first[node_count] as usize;
+        let mut fill = first.clone();
+        let placeholder = Arc {
+            node: NONE,
+            edge: NONE,
+            forward: true,
+            length_m: 0.0,
+            time_s: 0.0,
+        };
+        let mut out = vec![placeholder; total];
+        for (i, e) in edges.iter().enumerate() {
+            for (row, arc) in arcs_of(i, e).into_iter().flatten() {
+                let slot = &mut fill[row as usize];
+                out[*slot as usize] = arc;
+                *slot += 1;
+            }
         }
         Csr { first, arcs: out }
     }
@@ -281,103 +330,48 @@ impl GraphBuilder {
         }
         drop(coords);
         assert!(edges.len() < (1 << 31), "too many edges for u32 indices");
-        // Exact lengths: cumulative geodesic length at every geometry vertex.
-        let cum: Vec<Vec<f64>> = edges
-            .par_iter()
-            .map(|e| {
-                let g = &geom[e.geom_start as usize..e.geom_end as usize];
+        // Exact lengths: cumulative geodesic length at every geometry vertex,
+        // each edge's run of `geom_cum_m` filled in parallel.
+        let mut geom_cum_m = vec![0.0; geom.len()];
+        {
+            let mut runs: Vec<(&mut [f64], &[LonLat])> = Vec::with_capacity(edges.len());
+            let mut rest = geom_cum_m.as_mut_slice();
+            for e in &edges {
+                let (run, tail) = rest.split_at_mut((e.geom_end - e.geom_start) as usize);
+                runs.push((run, &geom[e.geom_start as usize..e.geom_end as usize]));
+                rest = tail;
+            }
+            runs.into_par_iter().with_min_len(256).for_each(|(out, g)| {
                 let mut acc = 0.0;
-                let mut out = Vec::with_capacity(g.len());
-                out.push(0.0);
-                for pair in g.windows(2) {
+                for (k, pair) in g.windows(2).enumerate() {
                     acc += geodesy::distance_m(pair[0], pair[1]);
-                    out.push(acc);
+                    out[k + 1] = acc;
                 }
-                out
-            })
-            .collect();
-        let mut geom_cum_m = Vec::with_capacity(geom.len());
-        for (e, c) in edges.iter_mut().zip(cum) {
-            e.length_m = c.last().copied().unwrap_or(0.0);
+            });
+        }
+        for e in edges.iter_mut() {
+            e.length_m = geom_cum_m[e.geom_end as usize - 1];
             let info = &ways[e.way as usize];
             let speed_ms = speeds.speed_kmh(info.road_class(), info.maxspeed_kmh) / 3.6;
             e.time_s = e.length_m / speed_ms;
-            geom_cum_m.extend(c);
-        }
-        // Forward and reversed adjacency.
-        let mut fwd = Vec::with_capacity(edges.len() * 2);
-        let mut rev = Vec::with_capacity(edges.len() * 2);
-        for (i, e) in edges.iter().enumerate() {
-            let arc = |node, forward| Arc {
-                node,
-                edge: i as u32,
-                forward,
-                length_m: e.length_m,
-                time_s: e.time_s,
-            };
-            if e.forward {
-                fwd.push((e.from, arc(e.to, true)));
-                rev.push((e.to, arc(e.from, true)));
-            }
-            if e.backward {
-                fwd.push((e.to, arc(e.from, false)));
-                rev.push((e.from, arc(e.to, false)));
-            }
         }
         let n = node_pos.len();
-        let forward = Csr::from_arcs(n, &fwd);
-        let reverse = Csr::from_arcs(n, &rev);
-        drop((fwd, rev));
-        // Weakly connected components (union-find).
-        let mut parent: Vec<u32> = (0..n as u32).collect();
-        fn find(parent: &mut [u32], mut x: u32) -> u32 {
-            while parent[x as usize] != x {
-                parent[x as usize] = parent[parent[x as usize] as usize];
-                x = parent[x as usize];
-            }
-            x
-        }
-        for e in &edges {
-            let (a, b) = (find(&mut parent, e.from), find(&mut parent, e.to));
-            if a != b {
-                parent[a.max(b) as usize] = a.min(b);
-            }
-        }
-        let mut component = vec![NONE; n];
-        let mut component_count = 0u32;
-        for v in 0..n as u32 {
-            let r = find(&mut parent, v);
-            if component[r as usize] == NONE {
-                component[r as usize] = component_count;
-                component_count += 1;
-            }
-            component[v as usize] = component[r as usize];
-        }
-        // Segment index in ECEF for exact snapping (filter step).
-        let ecef: Vec<[f64; 3]> = geom.par_iter().map(|&p| geodesy::ecef(p)).collect();
-        let segments: Vec<SegmentBox> = edges
-            .par_iter()
-            .enumerate()
-            .flat_map_iter(|(ei, e)| {
-                let (ecef, cum) = (&ecef, &geom_cum_m);
-                (e.geom_start as usize..e.geom_end as usize - 1).map(move |k| {
-                    let pad = geodesy::chord_sagitta_bound_m(cum[k + 1] - cum[k]);
-                    let (a, b) = (ecef[k], ecef[k + 1]);
-                    let lo = [
-                        a[0].min(b[0]) - pad,
-                        a[1].min(b[1]) - pad,
-                        a[2].min(b[2]) - pad,
-                    ];
-                    let hi = [
-                        a[0].max(b[0]) + pad,
-                        a[1].max(b[1]) + pad,
-                        a[2].max(b[2]) + pad,
-                    ];
-                    GeomWithData::new(Rectangle::from_corners(lo, hi), (ei as u32, k as u32))
-                })
-            })
-            .collect();
-        let segment_tree = RTree::bulk_load(segments);
+        // The segment index (for snapping) and the adjacency are independent:
+        // build them side by side.
+        let (segment_index, ((forward, reverse), (component, component_count))) = rayon::join(
+            || segment_index(&edges, &geom, &geom_cum_m),
+            || {
+                rayon::join(
+                    || {
+                        rayon::join(
+                            || Csr::from_edges(n, &edges, false),
+                            || Csr::from_edges(n, &edges, true),
+                        )
+                    },
+                    || components(n, &edges),
+                )
+            },
+        );
         RoadGraph {
             node_pos,
             edges,
@@ -387,15 +381,70 @@ impl GraphBuilder {
             forward,
             reverse,
             component,
-            component_count: component_count as usize,
-            segment_tree,
+            component_count,
+            segment_index,
         }
     }
 }
 
-/// A segment's padded ECEF bounding box, with (edge, global geometry index of
-/// the segment's first vertex).
-pub(crate) type SegmentBox = GeomWithData<Rectangle<[f64; 3]>, (u32, u32)>;
+/// Weakly connected components (union-find): each node's component, and the
+/// number of components, numbered in order of their lowest node.
+fn components(n: usize, edges: &[Edge]) -> (Vec<u32>, usize) {
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    fn find(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            parent[x as usize] = parent[parent[x as usize] as usize];
+            x = parent[x as usize];
+        }
+        x
+    }
+    for e in edges {
+        let (a, b) = (find(&mut parent, e.from), find(&mut parent, e.to));
+        if a != b {
+            parent[a.max(b) as usize] = a.min(b);
+        }
+    }
+    let mut component = vec![NONE; n];
+    let mut component_count = 0u32;
+    for v in 0..n as u32 {
+        let r = find(&mut parent, v);
+        if component[r as usize] == NONE {
+            component[r as usize] = component_count;
+            component_count += 1;
+        }
+        component[v as usize] = component[r as usize];
+    }
+    (component, component_count as usize)
+}
+
+/// The index of every segment's padded ECEF bounding box, with (edge, global
+/// geometry index of the segment's first vertex), for exact snapping (filter
+/// step).
+fn segment_index(edges: &[Edge], geom: &[LonLat], geom_cum_m: &[f64]) -> SegmentIndex {
+    let ecef: Vec<[f64; 3]> = geom.par_iter().map(|&p| geodesy::ecef(p)).collect();
+    let segments: Vec<(Box3, (u32, u32))> = edges
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(ei, e)| {
+            let (ecef, cum) = (&ecef, geom_cum_m);
+            (e.geom_start as usize..e.geom_end as usize - 1).map(move |k| {
+                let pad = geodesy::chord_sagitta_bound_m(cum[k + 1] - cum[k]);
+                let (a, b) = (ecef[k], ecef[k + 1]);
+                let bx = [
+                    a[0].min(b[0]) - pad,
+                    a[1].min(b[1]) - pad,
+                    a[2].min(b[2]) - pad,
+                    a[0].max(b[0]) + pad,
+                    a[1].max(b[1]) + pad,
+                    a[2].max(b[2]) + pad,
+                ];
+                (bx, (ei as u32, k as u32))
+            })
+        })
+        .collect();
+    drop(ecef);
+    SegmentIndex::build(segments)
+}
 
 /// The frozen road graph. Immutable; share it across threads by reference.
 #[derive(Debug)]
@@ -409,7 +458,7 @@ pub struct RoadGraph {
     reverse: Csr,
     component: Vec<u32>,
     component_count: usize,
-    pub(crate) segment_tree: RTree<SegmentBox>,
+    pub(crate) segment_index: SegmentIndex,
 }
 
 impl RoadGraph {

@@ -5,7 +5,7 @@
 //!   layers) feed a [`graph::GraphBuilder`];
 //! - build, then freeze: [`graph::RoadGraph`] with CSR adjacency (forward and
 //!   reversed), exact geodesic edge lengths, travel times from
-//!   [`speeds::SpeedTable`], edge geometry and an R-tree of segments;
+//!   [`speeds::SpeedTable`], edge geometry and a packed R-tree of segments;
 //! - snap: [`snap`] attaches places to the exact nearest point on a road
 //!   (filter by R-tree, refine by geodesic);
 //! - search: [`dijkstra`], multi-source with per-thread scratch;
@@ -31,6 +31,7 @@ pub mod dijkstra;
 pub mod geojson_roads;
 pub mod graph;
 pub mod osm_pbf;
+mod segment_index;
 pub mod snap;
 pub mod speeds;
 

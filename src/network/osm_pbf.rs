@@ -7,12 +7,12 @@
 //! are split into the runs of consecutive present nodes; the missing
 //! references are counted, not fatal.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use osmpbf::{BlobDecode, BlobReader, Element, ElementReader};
+use rayon::prelude::*;
 
-use super::graph::{GraphBuilder, Oneway, RoadGraph, WayInfo};
+use super::graph::{GraphBuilder, Oneway, RoadGraph, WayInfo, NONE};
 use super::speeds::{parse_maxspeed_kmh, RoadClass, SpeedTable};
 use crate::error::Location;
 use crate::geodesy::{self, LonLat};
@@ -185,99 +185,98 @@ pub fn read_roads(
             Element::Relation(_) => {}
         })
         .map_err(pbf_err)?;
-    // Pass 2: the coordinates of the nodes the ways use.
-    let mut positions: HashMap<i64, LonLat> = HashMap::new();
+    // Every node id the ways use, sorted: a node's place in this list is its
+    // index in the arrays below (no hash maps over node ids).
+    let mut ids: Vec<i64> = raw.iter().flat_map(|w| w.refs.iter().copied()).collect();
+    ids.par_sort_unstable();
+    ids.dedup();
+    let ids = &ids;
+    let index_of = |r: i64| ids.binary_search(&r).expect("every ref is listed") as u32;
+    let refs: Vec<Vec<u32>> = raw
+        .par_iter()
+        .map(|w| w.refs.iter().map(|&r| index_of(r)).collect())
+        .collect();
+    // Pass 2: the coordinates of the nodes the ways use, blocks decoded in
+    // parallel.
+    let missing_pos = LonLat {
+        x: f64::NAN,
+        y: f64::NAN,
+    };
+    let mut positions: Vec<LonLat> = Vec::new();
     if need_nodes {
-        let mut wanted: HashMap<i64, LonLat> = HashMap::new();
-        for w in raw.iter().filter(|w| w.locations.len() != w.refs.len()) {
-            for &r in &w.refs {
-                wanted.insert(
-                    r,
-                    LonLat {
-                        x: f64::NAN,
-                        y: f64::NAN,
-                    },
-                );
-            }
+        positions = vec![missing_pos; ids.len()];
+        let found: Vec<Vec<(u32, LonLat)>> = BlobReader::from_path(path)
+            .map_err(&pbf_err)?
+            .par_bridge()
+            .map(|blob| {
+                let blob = blob.map_err(&pbf_err)?;
+                let mut out = Vec::new();
+                if let BlobDecode::OsmData(block) = blob.decode().map_err(&pbf_err)? {
+                    let mut keep = |id: i64, lon: f64, lat: f64| {
+                        if let Ok(i) = ids.binary_search(&id) {
+                            out.push((i as u32, LonLat { x: lon, y: lat }));
+                        }
+                    };
+                    for el in block.elements() {
+                        match el {
+                            Element::Node(n) => keep(n.id(), n.lon(), n.lat()),
+                            Element::DenseNode(n) => keep(n.id(), n.lon(), n.lat()),
+                            _ => {}
+                        }
+                    }
+                }
+                Ok(out)
+            })
+            .collect::<Result<_>>()?;
+        for (i, p) in found.into_iter().flatten() {
+            positions[i as usize] = p;
         }
-        let wanted = &wanted;
-        let found = open()?
-            .par_map_reduce(
-                |el| match el {
-                    Element::Node(n) if wanted.contains_key(&n.id()) => vec![(
-                        n.id(),
-                        LonLat {
-                            x: n.lon(),
-                            y: n.lat(),
-                        },
-                    )],
-                    Element::DenseNode(n) if wanted.contains_key(&n.id()) => {
-                        vec![(
-                            n.id(),
-                            LonLat {
-                                x: n.lon(),
-                                y: n.lat(),
-                            },
-                        )]
-                    }
-                    _ => Vec::new(),
-                },
-                Vec::new,
-                |mut a, mut b| {
-                    if a.len() < b.len() {
-                        std::mem::swap(&mut a, &mut b);
-                    }
-                    a.extend(b);
-                    a
-                },
-            )
-            .map_err(pbf_err)?;
-        positions.extend(found);
     }
-    // Build: one vertex per OSM node used, ways split at missing nodes.
+    // Build: one vertex per OSM node used (the first way to use it places
+    // it), ways split at missing nodes.
     let mut builder = GraphBuilder::new();
-    let mut vertex_of: HashMap<i64, u32> = HashMap::new();
-    for w in raw {
+    let mut vertex_of = vec![NONE; ids.len()];
+    let mut run: Vec<u32> = Vec::new();
+    for (w, refs) in raw.into_iter().zip(refs) {
         let on_way = w.locations.len() == w.refs.len();
-        let mut runs: Vec<Vec<u32>> = vec![Vec::new()];
         let mut missing = 0;
-        for (i, &r) in w.refs.iter().enumerate() {
+        let mut pieces = 0;
+        run.clear();
+        for (i, &j) in refs.iter().enumerate() {
             let p = if on_way {
-                Some(w.locations[i])
+                w.locations[i]
             } else {
-                positions.get(&r).copied()
+                positions[j as usize]
             };
-            let Some(p) = p else {
+            if p.x.is_nan() {
                 missing += 1;
-                if runs.last().is_some_and(|run| !run.is_empty()) {
-                    runs.push(Vec::new());
+                if builder.add_way(w.info.clone(), run.drain(..)) {
+                    pieces += 1;
                 }
                 continue;
-            };
+            }
             if !geodesy::is_valid_lonlat(p) {
                 let at = Location::feature(path, w.index);
                 return Err(Error::invalid(
                     at,
                     format!(
-                        "way {}: node {r} has invalid lon/lat {p:?}",
-                        w.info.source_id
+                        "way {}: node {} has invalid lon/lat {p:?}",
+                        w.info.source_id, w.refs[i]
                     ),
                 ));
             }
-            let v = *vertex_of.entry(r).or_insert_with(|| builder.add_vertex(p));
-            if let Some(run) = runs.last_mut() {
-                run.push(v);
+            let v = &mut vertex_of[j as usize];
+            if *v == NONE {
+                *v = builder.add_vertex(p);
             }
+            run.push(*v);
+        }
+        if builder.add_way(w.info, run.drain(..)) {
+            pieces += 1;
         }
         if missing > 0 {
             stats.ways_with_missing_nodes += 1;
             stats.missing_node_refs += missing;
-        }
-        let mut pieces = 0;
-        for run in runs {
-            if builder.add_way(w.info.clone(), run) {
-                pieces += 1;
-            }
         }
         match pieces {
             0 => stats.ways_dropped += 1,

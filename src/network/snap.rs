@@ -7,8 +7,6 @@
 //! decides. The search stops when the next box is farther than the best exact
 //! hit or than the maximum snap distance.
 
-use rstar::PointDistance;
-
 use super::graph::RoadGraph;
 use crate::geodesy::{self, GeodesicSegment, LonLat};
 
@@ -70,15 +68,14 @@ pub fn snap_point(graph: &RoadGraph, p: LonLat, max_snap_m: f64) -> SnapStatus {
     let q = geodesy::ecef(p);
     // Best so far: (distance, global segment index, edge, hit).
     let mut best: Option<(f64, u32, u32, geodesy::SegmentHit)> = None;
-    for cand in graph.segment_tree.nearest_neighbor_iter(&q) {
-        let lower_m = cand.geom().distance_2(&q).sqrt();
+    for (lower_2, (edge, k)) in graph.segment_index.nearest_iter(q) {
+        let lower_m = lower_2.sqrt();
         let bound = best.as_ref().map_or(max_snap_m, |b| b.0.min(max_snap_m));
         // Boxes come in increasing order of the lower bound; a box at exactly
         // the best distance may still hold a tie with a lower index.
         if lower_m > bound {
             break;
         }
-        let (edge, k) = cand.data;
         let (a, _) = graph.geom_vertex(k);
         let (b, _) = graph.geom_vertex(k + 1);
         let seg = GeodesicSegment::new(a, b);

@@ -1,0 +1,259 @@
+//! A static, packed R-tree of 3-D boxes (the padded ECEF boxes of the road
+//! segments), built in parallel, with nearest-first iteration for snapping.
+//!
+//! Built like flatbush: the boxes are sorted by the Z-order key of their
+//! centres, consecutive runs of [`FANOUT`] make a node, and the levels above
+//! are built the same way up to a single root. Building sorts `u64` keys
+//! (parallel) and takes unions, several times faster than an OMT bulk load
+//! of an R*-tree for the millions of segments of a national network; the
+//! queries (a few per place) are not what takes the time.
+//!
+//! [`SegmentIndex::nearest_iter`] yields the items in nondecreasing order of
+//! the squared Euclidean distance from the query point to their box (0 when
+//! inside), exactly as `rstar`'s `nearest_neighbor_iter` over `Rectangle`s
+//! does; the order among equal distances may differ, which the snapping code
+//! does not depend on (it breaks ties by segment index).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use rayon::prelude::*;
+
+/// Children per node.
+const FANOUT: usize = 16;
+
+/// An axis-aligned 3-D box: `[lo_x, lo_y, lo_z, hi_x, hi_y, hi_z]`.
+pub(crate) type Box3 = [f64; 6];
+
+/// The packed tree. Level 0 holds the items' boxes in key order; level `l`
+/// node `i` covers level `l - 1` entries `i * FANOUT .. (i + 1) * FANOUT`.
+#[derive(Debug, Default)]
+pub(crate) struct SegmentIndex {
+    /// All levels' boxes, level 0 first.
+    boxes: Vec<Box3>,
+    /// Payload of the level-0 boxes, in the same order.
+    data: Vec<(u32, u32)>,
+    /// Start of each level in `boxes`, plus the end.
+    level_start: Vec<usize>,
+}
+
+fn union(a: &Box3, b: &Box3) -> Box3 {
+    [
+        a[0].min(b[0]),
+        a[1].min(b[1]),
+        a[2].min(b[2]),
+        a[3].max(b[3]),
+        a[4].max(b[4]),
+        a[5].max(b[5]),
+    ]
+}
+
+/// Squared distance from `q` to box `b` (0 inside).
+#[inline]
+fn distance_2(b: &Box3, q: &[f64; 3]) -> f64 {
+    let mut d = 0.0;
+    for k in 0..3 {
+        let v = if q[k] < b[k] {
+            b[k] - q[k]
+        } else if q[k] > b[k + 3] {
+            q[k] - b[k + 3]
+        } else {
+            0.0
+        };
+        d += v * v;
+    }
+    d
+}
+
+/// Spread the low 21 bits of `x` to every third bit.
+fn spread3(x: u64) -> u64 {
+    let mut x = x & 0x1f_ffff;
+    x = (x | (x << 32)) & 0x001f_0000_0000_ffff;
+    x = (x | (x << 16)) & 0x001f_0000_ff00_00ff;
+    x = (x | (x << 8)) & 0x100f_00f0_0f00_f00f;
+    x = (x | (x << 4)) & 0x10c3_0c30_c30c_30c3;
+    x = (x | (x << 2)) & 0x1249_2492_4924_9249;
+    x
+}
+
+impl SegmentIndex {
+    /// Build from boxes with their payload. Deterministic: ties of the
+    /// Z-order key keep the input order.
+    pub(crate) fn build(items: Vec<(Box3, (u32, u32))>) -> SegmentIndex {
+        if items.is_empty() {
+            return SegmentIndex::default();
+        }
+        let extent = items
+            .par_iter()
+            .map(|(b, _)| *b)
+            .reduce_with(|a, b| union(&a, &b))
+            .expect("non-empty");
+        let scale: Vec<f64> = (0..3)
+            .map(|k| {
+                let span = extent[k + 3] - extent[k];
+                if span > 0.0 {
+                    ((1u64 << 21) - 1) as f64 / span
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let mut keyed: Vec<(u64, u32)> = items
+            .par_iter()
+            .enumerate()
+            .map(|(i, (b, _))| {
+                let q = |k: usize| (((b[k] + b[k + 3]) * 0.5 - extent[k]) * scale[k]) as u64;
+                (
+                    spread3(q(0)) | (spread3(q(1)) << 1) | (spread3(q(2)) << 2),
+                    i as u32,
+                )
+            })
+            .collect();
+        keyed.par_sort_unstable();
+        let n = items.len();
+        let mut boxes: Vec<Box3> = Vec::with_capacity(n + n / (FANOUT - 1) + 2);
+        let mut data = Vec::with_capacity(n);
+        boxes.par_extend(keyed.par_iter().map(|&(_, i)| items[i as usize].0));
+        data.par_extend(keyed.par_iter().map(|&(_, i)| items[i as usize].1));
+        drop((keyed, items));
+        let mut level_start = vec![0, n];
+        loop {
+            let (lo, hi) = (level_start[level_start.len() - 2], boxes.len());
+            if hi - lo <= 1 {
+                break;
+            }
+            let parents: Vec<Box3> = boxes[lo..hi]
+                .par_chunks(FANOUT)
+                .map(|c| c[1..].iter().fold(c[0], |a, b| union(&a, b)))
+                .collect();
+            boxes.extend(parents);
+            level_start.push(boxes.len());
+        }
+        SegmentIndex {
+            boxes,
+            data,
+            level_start,
+        }
+    }
+
+    /// The items by nondecreasing squared distance of their box from `q`:
+    /// `(distance², payload)`.
+    pub(crate) fn nearest_iter(&self, q: [f64; 3]) -> NearestIter<'_> {
+        let mut heap = BinaryHeap::new();
+        if !self.data.is_empty() {
+            let top = self.level_start.len() - 2;
+            let root = self.level_start[top];
+            heap.push(Entry {
+                d2: distance_2(&self.boxes[root], &q),
+                level: top as u32,
+                index: 0,
+            });
+        }
+        NearestIter {
+            index: self,
+            q,
+            heap,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    d2: f64,
+    level: u32,
+    /// Index within its level.
+    index: u32,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Entry {}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Min-heap on distance; at equal distance items (level 0) first.
+        other
+            .d2
+            .total_cmp(&self.d2)
+            .then_with(|| other.level.cmp(&self.level))
+            .then_with(|| other.index.cmp(&self.index))
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// See [`SegmentIndex::nearest_iter`].
+pub(crate) struct NearestIter<'a> {
+    index: &'a SegmentIndex,
+    q: [f64; 3],
+    heap: BinaryHeap<Entry>,
+}
+
+impl Iterator for NearestIter<'_> {
+    type Item = (f64, (u32, u32));
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let t = self.index;
+        while let Some(e) = self.heap.pop() {
+            if e.level == 0 {
+                return Some((e.d2, t.data[e.index as usize]));
+            }
+            let child_level = e.level as usize - 1;
+            let (lo, hi) = (t.level_start[child_level], t.level_start[child_level + 1]);
+            let first = lo + e.index as usize * FANOUT;
+            let last = (first + FANOUT).min(hi);
+            for c in first..last {
+                self.heap.push(Entry {
+                    d2: distance_2(&t.boxes[c], &self.q),
+                    level: child_level as u32,
+                    index: (c - lo) as u32,
+                });
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_order_matches_brute_force() {
+        let mut s = 12345u64;
+        let mut r = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64 * 1000.0
+        };
+        let items: Vec<(Box3, (u32, u32))> = (0..5000)
+            .map(|i| {
+                let (x, y, z) = (r(), r(), r());
+                ([x, y, z, x + r() * 0.01, y + r() * 0.01, z], (i, i))
+            })
+            .collect();
+        let idx = SegmentIndex::build(items.clone());
+        for _ in 0..20 {
+            let q = [r(), r(), r()];
+            let got: Vec<f64> = idx.nearest_iter(q).map(|(d, _)| d).collect();
+            let mut want: Vec<f64> = items.iter().map(|(b, _)| distance_2(b, &q)).collect();
+            want.sort_by(f64::total_cmp);
+            assert_eq!(got, want);
+        }
+        assert_eq!(
+            SegmentIndex::build(Vec::new())
+                .nearest_iter([0.0; 3])
+                .count(),
+            0
+        );
+    }
+}
