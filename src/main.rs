@@ -10,7 +10,7 @@ use borderzone::config::Config;
 use borderzone::io::ReadOptions;
 use borderzone::jobs::access::{parse_metric, run_access, AccessJobOptions, ServiceLayer};
 use borderzone::jobs::run::run_batch;
-use borderzone::jobs::zone::{run_zone, selection_label, ZoneOptions, ZoneSummary};
+use borderzone::jobs::zone::{run_zone, selection_label, Distances, ZoneOptions, ZoneSummary};
 use borderzone::progress::Progress;
 use borderzone::settlement::IdentityFields;
 use borderzone::zone::PolygonMode;
@@ -105,9 +105,17 @@ struct ZoneArgs {
     /// How polygons are placed: any-part, centroid or share.
     #[arg(long, default_value = "any-part")]
     polygon_mode: PolygonMode,
+    /// Which settlements get an exact distance: all; zone (only those in the zone); none
+    /// (membership only). With zone/none, points proven inside or outside by certified
+    /// cells skip the distance, and a decided_by column (cell/exact) is added.
+    #[arg(long, default_value = "all", value_name = "all|zone|none")]
+    distances: Distances,
     /// Country outline: also write the zone strip (zone.geojson).
     #[arg(long)]
     country: Option<PathBuf>,
+    /// Write settlements.csv only, not settlements.geojson (for very large batches).
+    #[arg(long)]
+    no_geojson: bool,
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
@@ -251,6 +259,8 @@ fn run(cli: Cli) -> Result<()> {
                 },
                 distance_m: a.distance_km * 1000.0,
                 polygon_mode: a.polygon_mode,
+                distances: a.distances,
+                geojson: !a.no_geojson,
                 country: a.country,
                 out_dir: a.out,
             };

@@ -74,36 +74,75 @@ impl IdentityFields {
 
 /// Detects repeated ids: two settlements with one id would make an
 /// eligibility list ambiguous.
+///
+/// Streaming-friendly: [`Self::check`] records a 64-bit hash of each id
+/// (8 bytes an id: 80 MB for ten million), [`Self::finish`] sorts them and,
+/// only if two hashes are equal, reads the layer again to find the two
+/// features and compare their ids — so a hash collision between different
+/// ids is recognised as such and never refuses a valid layer.
 #[derive(Debug, Default)]
 pub struct DuplicateIds {
-    /// 64-bit SipHash (fixed keys) of each id → its first feature index:
-    /// 12 bytes an id instead of the id itself, so that ten million ids fit
-    /// in ~200 MB. Two different ids collide with probability ~n²/2⁶⁵
-    /// (3·10⁻⁶ for 10 M ids); a collision is reported as a duplicate — a
-    /// refused run, never a wrong list.
-    seen: HashMap<u64, u32>,
+    hashes: Vec<u64>,
+}
+
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // SipHash with fixed keys: the same on every run.
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new();
+    id.hash(&mut h);
+    h.finish()
 }
 
 impl DuplicateIds {
-    /// Record `s`.
+    /// Record `s`'s id.
+    pub fn check(&mut self, s: &Settlement) {
+        self.hashes.push(id_hash(&s.id));
+    }
+
+    /// Check the recorded ids of `path` (read with `read` and `identity`,
+    /// as they were recorded).
     ///
     /// # Errors
-    /// Its id was seen before (the message names both features).
-    pub fn check(&mut self, s: &Settlement, path: &Path) -> Result<()> {
-        use std::hash::{Hash, Hasher};
-        #[allow(deprecated)]
-        let mut h = std::hash::SipHasher::new();
-        s.id.hash(&mut h);
-        let index = u32::try_from(s.feature.index).unwrap_or(u32::MAX);
-        if let Some(first) = self.seen.insert(h.finish(), index) {
-            return Err(Error::invalid(
-                Location::feature(path, s.feature.index),
-                format!(
-                    "duplicate id '{}' (also feature #{first}); ids must be unique",
-                    s.id
-                ),
-            ));
+    /// Two features share an id (the message names both and the id); an
+    /// error re-reading the layer.
+    pub fn finish(
+        mut self,
+        path: &Path,
+        read: &crate::io::ReadOptions,
+        identity: &IdentityFields,
+    ) -> Result<()> {
+        self.hashes.sort_unstable();
+        let repeated: Vec<u64> = self
+            .hashes
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        if repeated.is_empty() {
+            return Ok(());
         }
+        drop(self.hashes);
+        let repeated: std::collections::HashSet<u64> = repeated.into_iter().collect();
+        // Second pass, only over the features whose hash repeats.
+        let mut first: HashMap<String, usize> = HashMap::new();
+        for f in crate::io::read_layer(path, read)? {
+            let s = identity.identify(f?, path)?;
+            if !repeated.contains(&id_hash(&s.id)) {
+                continue;
+            }
+            if let Some(&earlier) = first.get(&s.id) {
+                return Err(Error::invalid(
+                    Location::feature(path, s.feature.index),
+                    format!(
+                        "duplicate id '{}' (also feature #{earlier}); ids must be unique",
+                        s.id
+                    ),
+                ));
+            }
+            first.insert(s.id.clone(), s.feature.index);
+        }
+        // Equal hashes of different ids: a collision, not a duplicate.
         Ok(())
     }
 }

@@ -214,3 +214,45 @@ fn csv_settlements_with_named_columns() {
     assert_eq!(rows[0][6], "true");
     assert_eq!(rows[1][6], "false");
 }
+
+#[test]
+fn distances_zone_and_none_give_the_same_membership_as_all() {
+    let settlements = embedded("settlements_geonames.geojson")
+        .display()
+        .to_string();
+    let dir = temp_dir("cli-distances");
+    let run = |mode: &str| {
+        let out = dir.join(mode).display().to_string();
+        let o = borderzone(
+            &zone_args(
+                &settlements,
+                &out,
+                &["--id-field", "geonameid", "--distances", mode, "-q"],
+            ),
+            None,
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        read_csv(&Path::new(&out).join("settlements.csv"))
+    };
+    let (h_all, all) = run("all");
+    assert!(!h_all.contains(&"decided_by".to_string()));
+    for mode in ["zone", "none"] {
+        let (h, rows) = run(mode);
+        let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+        let (zone, dist, by) = (col("in_zone"), col("border_distance_m"), col("decided_by"));
+        assert_eq!(rows.len(), all.len());
+        let mut by_cell = 0;
+        for (r, a) in rows.iter().zip(&all) {
+            assert_eq!(r[0], a[0]);
+            assert_eq!(r[zone], a[zone], "{mode}: {}", r[0]);
+            match (mode, r[zone].as_str()) {
+                // In the zone: the same exact distance as the default run.
+                ("zone", "true") => assert_eq!(r[dist], a[dist]),
+                _ => assert_eq!(r[dist], "", "{mode}: {}", r[0]),
+            }
+            assert!(r[by] == "cell" || r[by] == "exact");
+            by_cell += usize::from(r[by] == "cell");
+        }
+        assert!(by_cell > rows.len() / 2, "{mode}: {by_cell} by cell");
+    }
+}

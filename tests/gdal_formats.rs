@@ -264,6 +264,8 @@ fn zone_run(
         },
         distance_m: 20_000.0,
         polygon_mode: PolygonMode::AnyPart,
+        distances: Default::default(),
+        geojson: true,
         country: None,
         out_dir: out.clone(),
     };

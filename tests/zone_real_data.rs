@@ -263,3 +263,79 @@ fn zone_counts_by_neighbour_are_consistent() {
     }
     assert!(by["CHN"] >= 2, "Khorgos and Narynkol at least: {by:?}");
 }
+
+/// SplitMix64 in [0, 1): seeded, so the GENERATED points are the same on
+/// every run.
+fn rand01(state: &mut u64) -> f64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[test]
+fn certified_cells_agree_with_brute_force_on_the_real_border() {
+    use borderzone::geodesy::{direct, inverse};
+    use borderzone::zone::cells::{Verdict, ZoneCells};
+    // GENERATED points: 300 on both sides of the China 20 km line (normal
+    // offsets of 20 km ± 5 cm – 400 m from random border vertices) and 300
+    // spread over Kazakhstan's box. The reference is the brute-force exact
+    // minimum over all 11,454 China segments.
+    let index = border_index(&["CHN"]);
+    let segments = index.segments();
+    let cells = ZoneCells::new(segments, 20_000.0);
+    let mut s = 7u64;
+    let mut pts = Vec::new();
+    for _ in 0..300 {
+        let seg =
+            &segments.segments()[(rand01(&mut s) * segments.segments().len() as f64) as usize];
+        let az = inverse(seg.geodesic.a, seg.geodesic.b).azimuth1_deg;
+        let side = if rand01(&mut s) < 0.5 { 90.0 } else { -90.0 };
+        // Log-uniform 5 cm – 400 m, so that many points are very near.
+        let off =
+            0.05 * 8000f64.powf(rand01(&mut s)) * if rand01(&mut s) < 0.5 { -1.0 } else { 1.0 };
+        // Start on the normal, then step twice from the nearest border
+        // point along the line joining them, so that the distance lands
+        // close to 20 km + off.
+        let mut p = direct(seg.geodesic.a, az + side, 20_000.0 + off).0;
+        for _ in 0..2 {
+            let foot = segments.nearest(p).unwrap().foot;
+            p = direct(foot, inverse(foot, p).azimuth1_deg, 20_000.0 + off).0;
+        }
+        pts.push(p);
+    }
+    for _ in 0..300 {
+        pts.push(Coord {
+            x: 46.5 + 41.0 * rand01(&mut s),
+            y: 40.5 + 15.0 * rand01(&mut s),
+        });
+    }
+    let (mut decided, mut near_edge) = (0, 0);
+    for p in pts {
+        let exact = segments.nearest_brute_force(p).unwrap().distance_m;
+        match cells.verdict(p) {
+            Verdict::Inside { upper_m } => {
+                assert!(exact <= 20_000.0 && exact <= upper_m, "{p:?}: {exact} m");
+                decided += 1;
+            }
+            Verdict::Outside => {
+                assert!(exact > 20_000.0, "{p:?}: {exact} m");
+                decided += 1;
+            }
+            Verdict::Undecided => {
+                near_edge += 1;
+                assert!(
+                    (exact - 20_000.0).abs() < 200.0,
+                    "{p:?}: {exact} m undecided"
+                );
+            }
+        }
+    }
+    // Most points are decided by the cells; only those very near the line
+    // are left to the exact measurement.
+    assert!(
+        decided > 400 && near_edge > 20,
+        "{decided} decided, {near_edge} near the edge"
+    );
+}

@@ -82,7 +82,13 @@ for w in "${WORKLOADS[@]}"; do
   for sel in all CHN; do
     nb=(); [ "$sel" = all ] || nb=(--neighbour "$sel")
     tag="${w}_${sel}"
+    # bz: every distance, CSV + GeoJSON (the default); bzc: classification
+    # only (--distances none: certified cells, exact only near the edge),
+    # CSV only — the same deliverable as the baselines' id,in_zone CSV.
     timed "bz_$tag" "$BZ" zone --quiet --border "$BORDER" "${nb[@]}" --settlements "$PTS" --id-field "$IDF" --out "$OUT/bz_$tag"
+    timed "bzc_$tag" "$BZ" zone --quiet --border "$BORDER" "${nb[@]}" --settlements "$PTS" --id-field "$IDF" \
+      --distances none --no-geojson --out "$OUT/bzc_$tag"
+    "$PY" "$HERE/same_membership.py" "$OUT/bzc_$tag/settlements.csv" "$OUT/bz_$tag/settlements.csv" --label "bzc_$tag" --json "$RESULTS"
     [ "$w" = 10m ] && continue
     for crs in utm lcc; do
       timed "gp_${crs}_$tag" "$PY" "$HERE/geopandas_zone.py" --points "$PTS" --id-field "$IDF" "${nb[@]}" --crs "$crs" --out "$OUT/gp_${crs}_$tag.csv"

@@ -351,6 +351,34 @@ impl<W: Write> FeatureCollectionWriter<W> {
         self.out.write_all(b"}")
     }
 
+    /// Append one feature whose properties are `base` with `computed`
+    /// merged in (see [`format_feature`]).
+    pub fn write_merged(
+        &mut self,
+        base: &Map<String, Value>,
+        computed: &[(&str, Value)],
+        geometry: &Geometry<f64>,
+    ) -> std::io::Result<()> {
+        let mut buf = Vec::new();
+        format_feature(&mut buf, base, computed, geometry)?;
+        self.write_formatted(&buf)
+    }
+
+    /// Append features formatted by [`format_feature`] (any number,
+    /// concatenated): formatting can then run in parallel, writing in order.
+    pub fn write_formatted(&mut self, features: &[u8]) -> std::io::Result<()> {
+        if features.is_empty() {
+            return Ok(());
+        }
+        if self.first {
+            self.first = false;
+            // Drop the leading comma of the first feature.
+            self.out.write_all(&features[1..])
+        } else {
+            self.out.write_all(features)
+        }
+    }
+
     /// Close the collection and return the sink.
     pub fn finish(mut self) -> std::io::Result<W> {
         self.out.write_all(b"\n]}\n")?;
@@ -358,9 +386,95 @@ impl<W: Write> FeatureCollectionWriter<W> {
     }
 }
 
+/// Format one feature for [`FeatureCollectionWriter::write_formatted`]
+/// (with its leading `",\n"`), its properties being `base` with `computed`
+/// merged in exactly as if each `(key, value)` of `computed` had been
+/// inserted into a copy of `base` (an existing key keeps its place and takes
+/// the new value; new keys follow in order) — without the copy.
+pub fn format_feature(
+    buf: &mut Vec<u8>,
+    base: &Map<String, Value>,
+    computed: &[(&str, Value)],
+    geometry: &Geometry<f64>,
+) -> std::io::Result<()> {
+    buf.extend_from_slice(b",\n{\"type\":\"Feature\",\"properties\":");
+    serde_json::to_writer(&mut *buf, &Merged { base, computed })?;
+    buf.extend_from_slice(b",\"geometry\":");
+    match geometry {
+        // Points are most of a large batch: no intermediate geojson value.
+        Geometry::Point(p) => {
+            buf.extend_from_slice(b"{\"type\":\"Point\",\"coordinates\":");
+            serde_json::to_writer(&mut *buf, &[p.x(), p.y()])?;
+            buf.push(b'}');
+        }
+        g => serde_json::to_writer(&mut *buf, &geojson::Geometry::from(g))?,
+    }
+    buf.push(b'}');
+    Ok(())
+}
+
+/// Serializes `base` with `computed` merged in (see [`format_feature`]).
+struct Merged<'a> {
+    base: &'a Map<String, Value>,
+    computed: &'a [(&'a str, Value)],
+}
+
+impl serde::Serialize for Merged<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let find = |k: &str| self.computed.iter().rev().find(|(c, _)| *c == k);
+        let mut map = ser.serialize_map(None)?;
+        for (k, v) in self.base {
+            match find(k) {
+                Some((_, c)) => map.serialize_entry(k, c)?,
+                None => map.serialize_entry(k, v)?,
+            }
+        }
+        for (i, (k, v)) in self.computed.iter().enumerate() {
+            let later = self.computed[i + 1..].iter().any(|(c, _)| c == k);
+            if !self.base.contains_key(*k) && !later {
+                map.serialize_entry(k, v)?;
+            }
+        }
+        map.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_properties_equal_inserting_into_a_copy() {
+        let mut base = Map::new();
+        base.insert("name".into(), Value::from("Khorgos"));
+        base.insert("in_zone".into(), Value::from("input value"));
+        base.insert("pop".into(), Value::from(5));
+        let computed = vec![
+            ("border_distance_m", Value::from(1294.194)),
+            ("in_zone", Value::from(true)),
+            ("extra", Value::Null),
+            ("extra", Value::from(2)),
+        ];
+        let mut copy = base.clone();
+        for (k, v) in &computed {
+            copy.insert((*k).to_string(), v.clone());
+        }
+        let geoms = [
+            Geometry::Point(geo::Point::new(80.4123456789, 44.2)),
+            Geometry::LineString(geo::LineString::from(vec![(1.0, 2.0), (3.0, 4.5)])),
+        ];
+        for g in &geoms {
+            let mut a = FeatureCollectionWriter::new(Vec::new(), "t").unwrap();
+            a.write(&copy, g).unwrap();
+            let mut b = FeatureCollectionWriter::new(Vec::new(), "t").unwrap();
+            b.write_merged(&base, &computed, g).unwrap();
+            assert_eq!(
+                String::from_utf8(a.finish().unwrap()).unwrap(),
+                String::from_utf8(b.finish().unwrap()).unwrap()
+            );
+        }
+    }
 
     fn tmp(name: &str, text: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("bz-geojson-{}-{name}", std::process::id()));

@@ -114,6 +114,31 @@ pub fn read_layer(path: &Path, options: &ReadOptions) -> Result<FeatureStream> {
     }
 }
 
+/// Read `stream` on its own thread, `chunk` features at a time, at most two
+/// chunks ahead: parsing then overlaps with whatever consumes the chunks.
+/// The stream ends after the first error, as the underlying readers do.
+pub fn prefetch_chunks(
+    mut stream: FeatureStream,
+    chunk: usize,
+) -> impl Iterator<Item = Vec<Result<InputFeature>>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<InputFeature>>>(2);
+    std::thread::spawn(move || loop {
+        let mut batch = Vec::with_capacity(chunk);
+        let mut failed = false;
+        for item in stream.by_ref().take(chunk) {
+            failed = item.is_err();
+            batch.push(item);
+            if failed {
+                break;
+            }
+        }
+        if batch.is_empty() || tx.send(batch).is_err() || failed {
+            return;
+        }
+    });
+    rx.into_iter()
+}
+
 /// Read a whole (small) layer into memory, e.g. borders or a country outline.
 pub fn read_all(path: &Path, options: &ReadOptions) -> Result<Vec<InputFeature>> {
     read_layer(path, options)?.collect()

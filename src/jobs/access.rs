@@ -481,11 +481,12 @@ pub fn read_places(
     for f in read_layer(path, read)? {
         let s = identity.identify(f?, path)?;
         if identity.id_field.is_some() {
-            dups.check(&s, path)?;
+            dups.check(&s);
         }
         let p = AccessPlace::from_settlement(&s, urban, path)?;
         out.push((s, p));
     }
+    dups.finish(path, read, identity)?;
     if out.is_empty() {
         return Err(Error::invalid(
             Location::file(path),

@@ -26,7 +26,8 @@ use crate::network::geojson_roads::GeoJsonRoadOptions;
 use crate::network::{Access, AccessOptions};
 use crate::progress::Progress;
 use crate::report::layers::{
-    round_mm, write_polygon_layer, write_text, SettlementWriter, ZoneResult,
+    round_mm, write_polygon_layer, write_text, DecidedBy, SettlementLayout, SettlementWriter,
+    ZoneResult,
 };
 use crate::report::table::{Cell, Table};
 use crate::report::{html, svg};
@@ -35,6 +36,7 @@ use crate::rules::tax_regime::{decide, reason_code, Eligibility};
 use crate::settlement::{DuplicateIds, IdentityFields, Settlement};
 use crate::zone::index::SegmentIndex;
 use crate::zone::strip::{clip_to, zone_band};
+use crate::zone::strip_cache::StripCache;
 use crate::zone::{measure, Border, BorderIndex, Measurement, PolygonMode};
 
 /// What a batch run did.
@@ -225,10 +227,11 @@ pub fn run_batch(
     let mut settlements = Vec::new();
     for f in read_layer(&inp.settlements, &read_opts)? {
         let s = identity.identify(f?, &inp.settlements)?;
-        dups.check(&s, &inp.settlements)?;
+        dups.check(&s);
         checks.add(&s);
         settlements.push(s);
     }
+    dups.finish(&inp.settlements, &read_opts, &identity)?;
     if settlements.is_empty() {
         return Err(Error::invalid(
             Location::file(&inp.settlements),
@@ -437,10 +440,17 @@ pub fn run_batch(
     let strips: Vec<MultiPolygon<f64>> = match &country {
         Some(c) => {
             let bar = progress.bar(strip_keys.len() as u64, "zone strips");
+            // Strips depend only on the border, the width and the country:
+            // cached by content (see `zone::strip_cache`).
+            let cache = StripCache::from_env();
             let v = strip_keys
                 .par_iter()
                 .map(|&(sel, bits)| {
-                    let s = clip_to(&zone_band(&selected[sel], f64::from_bits(bits) * 1000.0), c);
+                    let distance_m = f64::from_bits(bits) * 1000.0;
+                    let key = StripCache::key(&selected[sel], distance_m, c);
+                    let (s, source) = cache
+                        .get_or_build(&key, || clip_to(&zone_band(&selected[sel], distance_m), c));
+                    tracing::info!("zone strip {key}: {source:?}");
                     bar.inc(1);
                     s
                 })
@@ -628,12 +638,21 @@ fn write_settlements(
     if let Some((_, table, _)) = access {
         extra.extend(table.settlement_field_names()?);
     }
-    let mut w =
-        SettlementWriter::create(out, dir, extra, cfg.zone.polygon_mode == PolygonMode::Share)?;
+    let mut w = SettlementWriter::create(
+        out,
+        dir,
+        extra,
+        SettlementLayout {
+            share: cfg.zone.polygon_mode == PolygonMode::Share,
+            ..Default::default()
+        },
+    )?;
     for (i, p) in places.iter().enumerate() {
         let m = &p.measures[scenario_sel[0]];
         let r = ZoneResult {
-            measurement: m.clone(),
+            measurement: Some(m.clone()),
+            representative: m.representative,
+            decided_by: DecidedBy::Exact,
             nearest_neighbour: indexes[scenario_sel[0]]
                 .neighbour_of(m.nearest.segment)
                 .to_string(),

@@ -10,16 +10,59 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Location, Result};
 use crate::io::atomic::OutputSet;
-use crate::io::{read_layer, ReadOptions};
-use crate::report::layers::{write_polygon_layer, SettlementWriter, ZoneResult};
+use crate::io::{prefetch_chunks, read_layer, ReadOptions};
+use crate::report::layers::{
+    write_polygon_layer, DecidedBy, FormattedRows, SettlementLayout, SettlementWriter, ZoneResult,
+};
 use crate::rules::tax_regime::{decide, Eligibility};
 use crate::settlement::{DuplicateIds, Extent, IdentityFields, LayerCheck, Settlement};
+use crate::zone::cells::{Verdict, ZoneCells};
 use crate::zone::measure::area_inside_m2;
 use crate::zone::strip::{clip_to, zone_band};
 use crate::zone::{measure, Border, BorderIndex, PolygonMode};
 
 /// Settlements measured per parallel batch: bounds memory while streaming.
 pub const CHUNK: usize = 16_384;
+/// Rows formatted per parallel task.
+const FORMAT_ROWS: usize = 512;
+
+/// Which settlements get an exact border distance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Distances {
+    /// Every settlement (the default).
+    #[default]
+    All,
+    /// Settlements in the zone; the others are proven outside by certified
+    /// cells where possible and get no distance.
+    Zone,
+    /// None: membership only, proven by certified cells or, near the zone's
+    /// edge, by an exact distance that is not reported.
+    None,
+}
+
+impl std::str::FromStr for Distances {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "all" => Ok(Distances::All),
+            "zone" => Ok(Distances::Zone),
+            "none" => Ok(Distances::None),
+            _ => Err(format!(
+                "unknown distances choice '{s}': expected all, zone or none"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Distances {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Distances::All => "all",
+            Distances::Zone => "zone",
+            Distances::None => "none",
+        })
+    }
+}
 
 /// Inputs and parameters of a zone run.
 #[derive(Debug, Clone)]
@@ -40,6 +83,10 @@ pub struct ZoneOptions {
     pub distance_m: f64,
     /// Polygon rule.
     pub polygon_mode: PolygonMode,
+    /// Which settlements get an exact distance.
+    pub distances: Distances,
+    /// Write `settlements.geojson` (the CSV is always written).
+    pub geojson: bool,
     /// Country outline for the zone strip layer.
     pub country: Option<PathBuf>,
     /// Output folder.
@@ -147,7 +194,69 @@ pub fn classify(
         nearest_neighbour: border.neighbour_of(m.nearest.segment).to_string(),
         in_zone: decide(m.distance_m, distance_m, 0.0) == Eligibility::Eligible,
         zone_share,
-        measurement: m,
+        representative: m.representative,
+        decided_by: DecidedBy::Exact,
+        measurement: Some(m),
+    })
+}
+
+/// Classify a point settlement through the certified cells when fewer
+/// distances than all are asked for; `None` for other geometries (they are
+/// measured exactly by [`classify`]).
+///
+/// The membership is exactly that of [`classify`]: cells only decide what
+/// they prove, and every other point gets the exact distance (reported or
+/// not, per `distances`).
+pub fn classify_certified(
+    border: &BorderIndex,
+    cells: &ZoneCells<'_>,
+    s: &Settlement,
+    distance_m: f64,
+    distances: Distances,
+) -> Option<ZoneResult> {
+    let Geometry::Point(p) = &s.feature.geometry else {
+        return None;
+    };
+    let p = p.0;
+    let unmeasured = |in_zone: bool| ZoneResult {
+        measurement: None,
+        representative: p,
+        decided_by: DecidedBy::Cell,
+        nearest_neighbour: String::new(),
+        in_zone,
+        zone_share: None,
+    };
+    let measured = |n: crate::zone::index::Nearest, decided_by: DecidedBy| ZoneResult {
+        nearest_neighbour: border.neighbour_of(n.segment).to_string(),
+        in_zone: decide(n.distance_m, distance_m, 0.0) == Eligibility::Eligible,
+        measurement: Some(crate::zone::Measurement {
+            distance_m: n.distance_m,
+            nearest: n,
+            representative: p,
+        }),
+        representative: p,
+        decided_by,
+        zone_share: None,
+    };
+    Some(match cells.verdict(p) {
+        Verdict::Outside => unmeasured(false),
+        Verdict::Inside { .. } if distances == Distances::None => unmeasured(true),
+        Verdict::Inside { upper_m } => {
+            // Proven inside: the exact distance is at most upper_m.
+            let n = border.segments().nearest_within(p, upper_m + 1e-3)?;
+            measured(n, DecidedBy::Cell)
+        }
+        Verdict::Undecided => match border.segments().nearest_within(p, distance_m) {
+            Some(n) if distances == Distances::Zone => measured(n, DecidedBy::Exact),
+            Some(_) => ZoneResult {
+                decided_by: DecidedBy::Exact,
+                ..unmeasured(true)
+            },
+            None => ZoneResult {
+                decided_by: DecidedBy::Exact,
+                ..unmeasured(false)
+            },
+        },
     })
 }
 
@@ -186,8 +295,14 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
         &mut out,
         &opts.out_dir,
         Vec::new(),
-        opts.polygon_mode == PolygonMode::Share,
+        SettlementLayout {
+            share: opts.polygon_mode == PolygonMode::Share,
+            decided_by: opts.distances != Distances::All,
+            geojson: opts.geojson,
+        },
     )?;
+    let cells = (opts.distances != Distances::All)
+        .then(|| ZoneCells::new(index.segments(), opts.distance_m));
     let mut summary = ZoneSummary {
         border_segments: index.segments().segments().len(),
         ..Default::default()
@@ -195,21 +310,31 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
     // Ids are checked whatever their source: two features with one GeoJSON
     // `id` would make the lists ambiguous just as two equal attributes would.
     let mut dups = DuplicateIds::default();
-    let mut stream = read_layer(&opts.settlements, &opts.read)?;
-    loop {
-        let mut chunk: Vec<Settlement> = Vec::with_capacity(CHUNK);
-        for f in stream.by_ref().take(CHUNK) {
-            let s = opts.identity.identify(f?, &opts.settlements)?;
-            dups.check(&s, &opts.settlements)?;
+    let stream = read_layer(&opts.settlements, &opts.read)?;
+    // Reading (own thread) → checks (here, in order) → measuring and
+    // formatting (parallel) → writing (here, in order).
+    for batch in prefetch_chunks(stream, CHUNK) {
+        let identified: Vec<Result<Settlement>> = batch
+            .into_par_iter()
+            .map(|f| opts.identity.identify(f?, &opts.settlements))
+            .collect();
+        let mut chunk: Vec<Settlement> = Vec::with_capacity(identified.len());
+        for s in identified {
+            // The first error in input order, whatever the thread count.
+            let s = s?;
+            dups.check(&s);
             checks.add(&s);
             chunk.push(s);
-        }
-        if chunk.is_empty() {
-            break;
         }
         let results: Vec<ZoneResult> = chunk
             .par_iter()
             .map(|s| {
+                if let Some(r) = cells
+                    .as_ref()
+                    .and_then(|c| classify_certified(&index, c, s, opts.distance_m, opts.distances))
+                {
+                    return Ok(r);
+                }
                 classify(
                     &index,
                     s,
@@ -220,16 +345,28 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
                 )
             })
             .collect::<Result<_>>()?;
-        for (s, r) in chunk.iter().zip(&results) {
+        let formatted: Vec<FormattedRows> = chunk
+            .par_chunks(FORMAT_ROWS)
+            .zip(results.par_chunks(FORMAT_ROWS))
+            .map(|(ss, rs)| writer.format(ss.iter().zip(rs).map(|(s, r)| (s, r, &[] as &[Value]))))
+            .collect::<Result<_>>()?;
+        for r in &results {
             summary.settlements += 1;
             if r.in_zone {
                 summary.in_zone += 1;
+                let neighbour = if r.measurement.is_some() {
+                    r.nearest_neighbour.as_str()
+                } else {
+                    "not measured"
+                };
                 *summary
                     .in_zone_by_neighbour
-                    .entry(r.nearest_neighbour.clone())
+                    .entry(neighbour.to_string())
                     .or_default() += 1;
             }
-            writer.write(s, r, &[])?;
+        }
+        for f in &formatted {
+            writer.write_formatted(f)?;
         }
     }
     if summary.settlements == 0 {
@@ -238,6 +375,7 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
             "the settlements layer is empty",
         ));
     }
+    dups.finish(&opts.settlements, &opts.read, &opts.identity)?;
     summary.warnings = checks.finish(&opts.settlements)?;
     for w in &summary.warnings {
         tracing::warn!("{w}");

@@ -8,6 +8,7 @@ use geo::{Geometry, MultiPolygon};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::geodesy::LonLat;
 use crate::io::atomic::{finish, OutputSet, TempWriter};
 use crate::io::geojson::FeatureCollectionWriter;
 use crate::settlement::Settlement;
@@ -19,12 +20,37 @@ pub fn round_mm(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
+/// How a settlement's zone membership was established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecidedBy {
+    /// An exact distance to the border.
+    Exact,
+    /// A certified cell (see [`crate::zone::cells`]): proven without a
+    /// distance for this point.
+    Cell,
+}
+
+impl DecidedBy {
+    /// The value of the `decided_by` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecidedBy::Exact => "exact",
+            DecidedBy::Cell => "cell",
+        }
+    }
+}
+
 /// The zone result of one settlement for one scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ZoneResult {
-    /// Exact measurement against the scenario's border selection.
-    pub measurement: Measurement,
-    /// Neighbour of the nearest border segment.
+    /// Exact measurement against the scenario's border selection; `None`
+    /// when a certified cell decided and no distance was asked for.
+    pub measurement: Option<Measurement>,
+    /// The point reported as the settlement's lon/lat.
+    pub representative: LonLat,
+    /// How membership was established.
+    pub decided_by: DecidedBy,
+    /// Neighbour of the nearest border segment ("" when not measured).
     pub nearest_neighbour: String,
     /// Whether the settlement lies in the zone.
     pub in_zone: bool,
@@ -45,12 +71,41 @@ pub const SETTLEMENT_COLUMNS: [&str; 9] = [
     "border_lat",
 ];
 
+/// Optional parts of the settlements layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettlementLayout {
+    /// Add `zone_share` (polygon share mode).
+    pub share: bool,
+    /// Add `decided_by` (exact / cell).
+    pub decided_by: bool,
+    /// Write `settlements.geojson` beside the CSV.
+    pub geojson: bool,
+}
+
+impl Default for SettlementLayout {
+    fn default() -> Self {
+        SettlementLayout {
+            share: false,
+            decided_by: false,
+            geojson: true,
+        }
+    }
+}
+
+/// Rows formatted by [`SettlementWriter::format`], ready to be written.
+#[derive(Debug, Default)]
+pub struct FormattedRows {
+    geojson: Vec<u8>,
+    csv: Vec<u8>,
+}
+
 /// Writes `settlements.geojson` and `settlements.csv` side by side.
 pub struct SettlementWriter {
-    geojson: FeatureCollectionWriter<TempWriter>,
-    csv: csv::Writer<TempWriter>,
+    geojson: Option<FeatureCollectionWriter<TempWriter>>,
+    csv: TempWriter,
     extra: Vec<String>,
     share: bool,
+    decided_by: bool,
     geojson_path: std::path::PathBuf,
     csv_path: std::path::PathBuf,
 }
@@ -61,30 +116,48 @@ fn werr(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 
 impl SettlementWriter {
     /// Start both files in `dir`; `extra` names additional columns /
-    /// properties given with each row; `share` adds `zone_share`.
+    /// properties given with each row.
     pub fn create(
         out: &mut OutputSet,
         dir: &Path,
         extra: Vec<String>,
-        share: bool,
+        layout: SettlementLayout,
     ) -> Result<Self> {
+        let SettlementLayout {
+            share,
+            decided_by,
+            geojson,
+        } = layout;
         let geojson_path = dir.join("settlements.geojson");
         let csv_path = dir.join("settlements.csv");
-        let geojson = FeatureCollectionWriter::new(out.create(&geojson_path)?, "settlements")
-            .map_err(werr(&geojson_path))?;
+        let geojson = if geojson {
+            Some(
+                FeatureCollectionWriter::new(out.create(&geojson_path)?, "settlements")
+                    .map_err(werr(&geojson_path))?,
+            )
+        } else {
+            None
+        };
         let mut csv = csv::Writer::from_writer(out.create(&csv_path)?);
         let mut header: Vec<&str> = SETTLEMENT_COLUMNS.to_vec();
         if share {
             header.push("zone_share");
         }
+        if decided_by {
+            header.push("decided_by");
+        }
         header.extend(extra.iter().map(String::as_str));
         csv.write_record(&header)
             .map_err(|e| Error::io(&csv_path, "cannot write", e.into()))?;
+        let csv = csv
+            .into_inner()
+            .map_err(|e| Error::io(&csv_path, "cannot write", e.into_error()))?;
         Ok(SettlementWriter {
             geojson,
             csv,
             extra,
             share,
+            decided_by,
             geojson_path,
             csv_path,
         })
@@ -92,59 +165,98 @@ impl SettlementWriter {
 
     /// Write one settlement; `extra` holds one value per extra column.
     pub fn write(&mut self, s: &Settlement, r: &ZoneResult, extra: &[Value]) -> Result<()> {
-        let m = &r.measurement;
-        let mut props: Map<String, Value> = s.feature.properties.clone();
-        props.insert(
-            "border_distance_m".into(),
-            Value::from(round_mm(m.distance_m)),
-        );
-        props.insert(
-            "nearest_neighbour".into(),
-            Value::from(r.nearest_neighbour.as_str()),
-        );
-        props.insert("in_zone".into(), Value::from(r.in_zone));
-        if self.share {
-            props.insert(
-                "zone_share".into(),
-                r.zone_share
-                    .map_or(Value::Null, |v| Value::from((v * 1e6).round() / 1e6)),
-            );
+        let rows = self.format([(s, r, extra)])?;
+        self.write_formatted(&rows)
+    }
+
+    /// Format rows (no I/O, so chunks can be formatted in parallel and then
+    /// written in order with [`Self::write_formatted`]).
+    pub fn format<'a>(
+        &self,
+        rows: impl IntoIterator<Item = (&'a Settlement, &'a ZoneResult, &'a [Value])>,
+    ) -> Result<FormattedRows> {
+        let mut out = FormattedRows::default();
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        let mut computed: Vec<(&str, Value)> = Vec::new();
+        for (s, r, extra) in rows {
+            let m = r.measurement.as_ref();
+            if self.geojson.is_some() {
+                // The computed fields override input attributes of the same
+                // name (in place) or follow them: no copy of the properties.
+                computed.clear();
+                computed.push((
+                    "border_distance_m",
+                    m.map_or(Value::Null, |m| Value::from(round_mm(m.distance_m))),
+                ));
+                computed.push((
+                    "nearest_neighbour",
+                    m.map_or(Value::Null, |_| Value::from(r.nearest_neighbour.as_str())),
+                ));
+                computed.push(("in_zone", Value::from(r.in_zone)));
+                if self.share {
+                    computed.push((
+                        "zone_share",
+                        r.zone_share
+                            .map_or(Value::Null, |v| Value::from((v * 1e6).round() / 1e6)),
+                    ));
+                }
+                if self.decided_by {
+                    computed.push(("decided_by", Value::from(r.decided_by.as_str())));
+                }
+                for (k, v) in self.extra.iter().zip(extra) {
+                    computed.push((k.as_str(), v.clone()));
+                }
+                crate::io::geojson::format_feature(
+                    &mut out.geojson,
+                    &s.feature.properties,
+                    &computed,
+                    &s.feature.geometry,
+                )
+                .map_err(werr(&self.geojson_path))?;
+            }
+            let mut row: Vec<String> = vec![
+                s.id.clone(),
+                s.name.clone(),
+                r.representative.x.to_string(),
+                r.representative.y.to_string(),
+                m.map_or(String::new(), |m| format!("{:.3}", m.distance_m)),
+                m.map_or(String::new(), |_| r.nearest_neighbour.clone()),
+                r.in_zone.to_string(),
+                m.map_or(String::new(), |m| m.nearest.foot.x.to_string()),
+                m.map_or(String::new(), |m| m.nearest.foot.y.to_string()),
+            ];
+            if self.share {
+                row.push(r.zone_share.map_or(String::new(), |v| format!("{v:.6}")));
+            }
+            if self.decided_by {
+                row.push(r.decided_by.as_str().to_string());
+            }
+            row.extend(extra.iter().map(crate::io::property_text));
+            csv.write_record(&row)
+                .map_err(|e| Error::io(&self.csv_path, "cannot write", e.into()))?;
         }
-        for (k, v) in self.extra.iter().zip(extra) {
-            props.insert(k.clone(), v.clone());
+        out.csv = csv
+            .into_inner()
+            .map_err(|e| Error::io(&self.csv_path, "cannot write", e.into_error()))?;
+        Ok(out)
+    }
+
+    /// Write rows formatted by [`Self::format`].
+    pub fn write_formatted(&mut self, rows: &FormattedRows) -> Result<()> {
+        if let Some(g) = &mut self.geojson {
+            g.write_formatted(&rows.geojson)
+                .map_err(werr(&self.geojson_path))?;
         }
-        self.geojson
-            .write(&props, &s.feature.geometry)
-            .map_err(werr(&self.geojson_path))?;
-        let mut row: Vec<String> = vec![
-            s.id.clone(),
-            s.name.clone(),
-            m.representative.x.to_string(),
-            m.representative.y.to_string(),
-            format!("{:.3}", m.distance_m),
-            r.nearest_neighbour.clone(),
-            r.in_zone.to_string(),
-            m.nearest.foot.x.to_string(),
-            m.nearest.foot.y.to_string(),
-        ];
-        if self.share {
-            row.push(r.zone_share.map_or(String::new(), |v| format!("{v:.6}")));
-        }
-        row.extend(extra.iter().map(crate::io::property_text));
-        self.csv
-            .write_record(&row)
-            .map_err(|e| Error::io(&self.csv_path, "cannot write", e.into()))
+        self.csv.write_all(&rows.csv).map_err(werr(&self.csv_path))
     }
 
     /// Close both files.
     pub fn finish(self) -> Result<()> {
-        let g = self.geojson.finish().map_err(werr(&self.geojson_path))?;
-        finish(g, &self.geojson_path)?;
-        let c = self
-            .csv
-            .into_inner()
-            .map_err(|e| Error::io(&self.csv_path, "cannot write", e.into_error()))?;
-        finish(c, &self.csv_path)
+        if let Some(g) = self.geojson {
+            let g = g.finish().map_err(werr(&self.geojson_path))?;
+            finish(g, &self.geojson_path)?;
+        }
+        finish(self.csv, &self.csv_path)
     }
 }
 

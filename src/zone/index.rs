@@ -7,8 +7,12 @@
 //! The answer is therefore exactly the brute-force minimum over all
 //! segments, only found faster.
 
+use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use rayon::prelude::*;
-use rstar::{PointDistance, RTree, RTreeObject, AABB};
+use rstar::{PointDistance, RTree, RTreeNode, RTreeObject, AABB};
 
 use crate::geodesy::{chord_sagitta_bound_m, ecef, inverse, GeodesicSegment, LonLat};
 
@@ -71,7 +75,78 @@ pub struct SegmentIndex {
     /// ECEF position (m) of each segment's start, for the angle bound.
     start_ecef: Vec<[f64; 3]>,
     tree: RTree<SegmentBox>,
+    flat: FlatTree,
     zero_length: usize,
+}
+
+/// The bulk-loaded R-tree frozen into flat arrays: the nearest search then
+/// needs no allocation (a per-thread heap of `(distance², slot)` pairs is
+/// reused) and visits children in a fixed order.
+#[derive(Debug, Default)]
+struct FlatTree {
+    /// Every child box: its corners and what it holds — a node index, or a
+    /// segment index with [`SEGMENT_BIT`] set.
+    slots: Vec<FlatSlot>,
+    /// Each node's range of `slots`; node 0 is the root.
+    nodes: Vec<(u32, u32)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct FlatSlot {
+    min: [f64; 3],
+    max: [f64; 3],
+    target: u32,
+}
+
+const SEGMENT_BIT: u32 = 1 << 31;
+
+impl FlatSlot {
+    /// Squared distance (m²) from `q` to the box (0 inside).
+    #[inline]
+    fn distance_2(&self, q: &[f64; 3]) -> f64 {
+        let mut d2 = 0.0;
+        for ((lo, hi), v) in self.min.iter().zip(&self.max).zip(q) {
+            let d = (lo - v).max(v - hi).max(0.0);
+            d2 += d * d;
+        }
+        d2
+    }
+}
+
+impl FlatTree {
+    fn freeze(tree: &RTree<SegmentBox>) -> FlatTree {
+        let mut flat = FlatTree::default();
+        let mut queue: std::collections::VecDeque<&[RTreeNode<SegmentBox>]> =
+            std::collections::VecDeque::new();
+        queue.push_back(tree.root().children());
+        // Breadth first: a node's index is known when its parent's slot is
+        // written (nodes are numbered in the order they are queued).
+        let mut next_node = 1u32;
+        while let Some(children) = queue.pop_front() {
+            let start = flat.slots.len() as u32;
+            for child in children {
+                let env = child.envelope();
+                let (min, max) = (env.lower(), env.upper());
+                let target = match child {
+                    RTreeNode::Leaf(b) => b.id | SEGMENT_BIT,
+                    RTreeNode::Parent(p) => {
+                        queue.push_back(p.children());
+                        next_node += 1;
+                        next_node - 1
+                    }
+                };
+                flat.slots.push(FlatSlot { min, max, target });
+            }
+            flat.nodes.push((start, flat.slots.len() as u32));
+        }
+        debug_assert_eq!(flat.nodes.len() as u32, next_node);
+        flat
+    }
+}
+
+thread_local! {
+    /// The search frontier, reused by every query on this thread.
+    static FRONTIER: RefCell<BinaryHeap<Reverse<(u64, u32)>>> = const { RefCell::new(BinaryHeap::new()) };
 }
 
 /// WGS84 polar semi-axis b = a (1 − f) (m).
@@ -142,10 +217,12 @@ impl SegmentIndex {
             })
             .collect();
         let start_ecef = segments.iter().map(|s| ecef(s.geodesic.a)).collect();
+        let tree = RTree::bulk_load(boxes);
         SegmentIndex {
             segments,
             start_ecef,
-            tree: RTree::bulk_load(boxes),
+            flat: FlatTree::freeze(&tree),
+            tree,
             zero_length,
         }
     }
@@ -170,17 +247,53 @@ impl SegmentIndex {
         self.nearest_within(p, f64::INFINITY)
     }
 
-    /// The exact nearest point to `p` if it is nearer than `bound_m`.
+    /// The exact nearest point to `p` if it is no farther than `bound_m`.
+    ///
+    /// Best-first branch and bound over the frozen tree: boxes come off the
+    /// frontier nearest first, and the search stops when the next box is
+    /// farther than the best exact distance so far (or than `bound_m`).
     pub fn nearest_within(&self, p: LonLat, bound_m: f64) -> Option<Nearest> {
+        if self.segments.is_empty() {
+            return None;
+        }
+        FRONTIER.with(|frontier| {
+            let mut frontier = frontier.borrow_mut();
+            frontier.clear();
+            let best = self.search(p, bound_m, &mut frontier);
+            frontier.clear();
+            best
+        })
+    }
+
+    fn search(
+        &self,
+        p: LonLat,
+        mut bound_m: f64,
+        frontier: &mut BinaryHeap<Reverse<(u64, u32)>>,
+    ) -> Option<Nearest> {
         let q = ecef(p);
         let mut best: Option<Nearest> = None;
-        let mut bound_m = bound_m;
-        for cand in self.tree.nearest_neighbor_iter_with_distance_2(&q) {
-            let (boxed, d2) = cand;
-            if d2.sqrt() > bound_m {
+        let push_node =
+            |node: u32, bound_m: f64, frontier: &mut BinaryHeap<Reverse<(u64, u32)>>| {
+                let (start, end) = self.flat.nodes[node as usize];
+                for slot in &self.flat.slots[start as usize..end as usize] {
+                    let d2 = slot.distance_2(&q);
+                    if d2.sqrt() <= bound_m {
+                        // d2 ≥ 0, so its bit pattern orders like the value.
+                        frontier.push(Reverse((d2.to_bits(), slot.target)));
+                    }
+                }
+            };
+        push_node(0, bound_m, frontier);
+        while let Some(Reverse((d2_bits, target))) = frontier.pop() {
+            if f64::from_bits(d2_bits).sqrt() > bound_m {
                 break;
             }
-            let id = boxed.id as usize;
+            if target & SEGMENT_BIT == 0 {
+                push_node(target, bound_m, frontier);
+                continue;
+            }
+            let id = (target & !SEGMENT_BIT) as usize;
             let seg = &self.segments[id].geodesic;
             // Two cheaper lower bounds before the exact solve; both are
             // proven, so skipping on them never changes the answer.
@@ -199,6 +312,32 @@ impl SegmentIndex {
                 continue;
             }
             let hit = seg.nearest_from(p, from_a);
+            let n = Nearest {
+                distance_m: hit.distance_m,
+                segment: id,
+                foot: hit.foot,
+            };
+            if n.distance_m <= bound_m && n.better_than_opt(&best) {
+                bound_m = n.distance_m;
+                best = Some(n);
+            }
+        }
+        best
+    }
+
+    /// The same answer as [`Self::nearest_within`] through rstar's own
+    /// nearest-neighbour iterator: the reference the frozen search is
+    /// tested against.
+    pub fn nearest_within_rstar(&self, p: LonLat, bound_m: f64) -> Option<Nearest> {
+        let q = ecef(p);
+        let mut best: Option<Nearest> = None;
+        let mut bound_m = bound_m;
+        for (boxed, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&q) {
+            if d2.sqrt() > bound_m {
+                break;
+            }
+            let id = boxed.id as usize;
+            let hit = self.segments[id].geodesic.nearest(p);
             let n = Nearest {
                 distance_m: hit.distance_m,
                 segment: id,
@@ -307,6 +446,11 @@ mod tests {
             let slow = idx.nearest_brute_force(p).unwrap();
             assert_eq!(fast.distance_m, slow.distance_m);
             assert_eq!(fast.segment, slow.segment);
+            let via_rstar = idx.nearest_within_rstar(p, f64::INFINITY).unwrap();
+            assert_eq!(fast, via_rstar);
+            // A bound just below the answer finds nothing; at the answer, it.
+            assert_eq!(idx.nearest_within(p, slow.distance_m * (1.0 - 1e-12)), None);
+            assert_eq!(idx.nearest_within(p, slow.distance_m), Some(fast));
         }
     }
 }
