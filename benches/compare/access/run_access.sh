@@ -18,7 +18,9 @@
 #
 # Env: OUT (/tmp/bz-access-bench), METRIC (distance), REPEAT (3: the median
 # wall time is reported), VENV, PGDIR (/tmp/bz-pg-access), PGPORT (5433),
-# CARGO_TARGET_DIR (/work/target-access). Needs root for apt-get and to run
+# CARGO_TARGET_DIR (/work/target-access), BZ_BEFORE (optional: another
+# borderzone binary, e.g. an older commit, timed as "borderzone_before" on
+# the same runs). Needs root for apt-get and to run
 # postgres as the `postgres` user.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -128,6 +130,13 @@ for w in "${WORKLOADS[@]}"; do
   for run in $(seq 1 "$REPEAT"); do
     timed "$w" borderzone "$run" nice -n 10 "$BZ" access --roads "$ROADS" --settlements "$SETTLEMENTS" \
         --services "$SERVICES" --category-field amenity --metric "$METRIC" --out "$D/bz" -q
+    if [ -n "${BZ_BEFORE:-}" ]; then
+      timed "$w" borderzone_before "$run" nice -n 10 "$BZ_BEFORE" access --roads "$ROADS" \
+          --settlements "$SETTLEMENTS" --services "$SERVICES" --category-field amenity --metric "$METRIC" \
+          --out "$D/bz_before" -q
+      cmp -s "$D/bz/access.csv" "$D/bz_before/access.csv" && echo "  borderzone_before: access.csv identical" \
+          || echo "  borderzone_before: access.csv DIFFERS"
+    fi
     timed "$w" scipy "$run" nice -n 10 "$PY" "$HERE/access_scipy.py" --graph "$D/graph" --metric "$METRIC" \
         --out "$D/scipy.csv"
     for v in vsource m2m; do
