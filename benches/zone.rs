@@ -29,6 +29,7 @@ use geo::{BoundingRect, Coord, Geometry};
 use borderzone::geodesy::{direct, LonLat};
 use borderzone::io::{read_all, ReadOptions};
 use borderzone::jobs::zone::read_area;
+use borderzone::zone::cells::{Verdict, ZoneCells};
 use borderzone::zone::{Border, BorderIndex};
 
 const BORDER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/kz/border_lines.geojson");
@@ -220,8 +221,31 @@ fn zone(c: &mut Criterion) {
             pts,
             |b, pts| b.iter(|| classify_all(index, pts)),
         );
+        // Membership only, through certified cells (built afresh in every
+        // iteration, so the cost of certifying is included).
+        let exact = classify_all(index, pts);
+        assert_eq!(classify_cells(index, pts), exact, "cells must equal exact");
+        g.bench_with_input(
+            BenchmarkId::new(format!("cells_{n}"), name),
+            pts,
+            |b, pts| b.iter(|| classify_cells(index, pts)),
+        );
     }
     g.finish();
+}
+
+/// Membership through [`ZoneCells`]; the points near the edge are measured
+/// exactly.
+fn classify_cells(index: &BorderIndex, points: &[LonLat]) -> usize {
+    let cells = ZoneCells::new(index.segments(), 20_000.0);
+    points
+        .iter()
+        .filter(|&&p| match cells.verdict(p) {
+            Verdict::Inside { .. } => true,
+            Verdict::Outside => false,
+            Verdict::Undecided => index.segments().nearest_within(p, 20_000.0).is_some(),
+        })
+        .count()
 }
 
 criterion_group!(benches, zone);
