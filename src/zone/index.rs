@@ -311,16 +311,7 @@ impl SegmentIndex {
             if from_a.distance_m - seg.length_m > bound_m {
                 continue;
             }
-            let hit = seg.nearest_from(p, from_a);
-            let n = Nearest {
-                distance_m: hit.distance_m,
-                segment: id,
-                foot: hit.foot,
-            };
-            if n.distance_m <= bound_m && n.better_than_opt(&best) {
-                bound_m = n.distance_m;
-                best = Some(n);
-            }
+            keep_if_better(id, seg.nearest_from(p, from_a), &mut bound_m, &mut best);
         }
         best
     }
@@ -338,15 +329,7 @@ impl SegmentIndex {
             }
             let id = boxed.id as usize;
             let hit = self.segments[id].geodesic.nearest(p);
-            let n = Nearest {
-                distance_m: hit.distance_m,
-                segment: id,
-                foot: hit.foot,
-            };
-            if n.distance_m <= bound_m && n.better_than_opt(&best) {
-                bound_m = n.distance_m;
-                best = Some(n);
-            }
+            keep_if_better(id, hit, &mut bound_m, &mut best);
         }
         best
     }
@@ -388,6 +371,25 @@ impl SegmentIndex {
             .collect();
         ids.sort_unstable();
         ids.into_iter().map(move |id| (id, &self.segments[id]))
+    }
+}
+
+/// Keep `hit` on segment `id` as `best` when it is within `bound_m` and
+/// better (see [`Nearest::better_than_opt`]); the bound then shrinks to it.
+fn keep_if_better(
+    id: usize,
+    hit: crate::geodesy::SegmentHit,
+    bound_m: &mut f64,
+    best: &mut Option<Nearest>,
+) {
+    let n = Nearest {
+        distance_m: hit.distance_m,
+        segment: id,
+        foot: hit.foot,
+    };
+    if n.distance_m <= *bound_m && n.better_than_opt(best) {
+        *bound_m = n.distance_m;
+        *best = Some(n);
     }
 }
 
