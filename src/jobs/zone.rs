@@ -19,6 +19,7 @@ use crate::settlement::{DuplicateIds, Extent, IdentityFields, LayerCheck, Settle
 use crate::zone::cells::{Verdict, ZoneCells};
 use crate::zone::measure::area_inside_m2;
 use crate::zone::strip::{clip_to, zone_band};
+use crate::zone::strip_cache::StripCache;
 use crate::zone::{measure, Border, BorderIndex, PolygonMode};
 
 /// Settlements measured per parallel batch: bounds memory while streaming.
@@ -382,8 +383,17 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
     }
     writer.finish()?;
     if let Some(country) = &country {
-        let band = band.unwrap_or_else(|| zone_band(&border, opts.distance_m));
-        let zone = clip_to(&band, country);
+        let zone = match band {
+            Some(band) => clip_to(&band, country),
+            None => {
+                let key = StripCache::key(&border, opts.distance_m, country);
+                StripCache::from_env()
+                    .get_or_build(&key, || {
+                        clip_to(&zone_band(&border, opts.distance_m), country)
+                    })
+                    .0
+            }
+        };
         let mut props = Map::new();
         props.insert("distance_km".into(), Value::from(opts.distance_m / 1000.0));
         props.insert(
