@@ -178,6 +178,7 @@ impl SettlementWriter {
         let mut out = FormattedRows::default();
         let mut csv = csv::Writer::from_writer(Vec::new());
         let mut computed: Vec<(&str, Value)> = Vec::new();
+        let mut number = String::new();
         for (s, r, extra) in rows {
             let m = r.measurement.as_ref();
             if self.geojson.is_some() {
@@ -214,26 +215,54 @@ impl SettlementWriter {
                 )
                 .map_err(werr(&self.geojson_path))?;
             }
-            let mut row: Vec<String> = vec![
-                s.id.clone(),
-                s.name.clone(),
-                r.representative.x.to_string(),
-                r.representative.y.to_string(),
-                m.map_or(String::new(), |m| format!("{:.3}", m.distance_m)),
-                m.map_or(String::new(), |_| r.nearest_neighbour.clone()),
-                r.in_zone.to_string(),
-                m.map_or(String::new(), |m| m.nearest.foot.x.to_string()),
-                m.map_or(String::new(), |m| m.nearest.foot.y.to_string()),
-            ];
+            // Field by field into the CSV writer, numbers through one
+            // reused buffer: no allocation per field.
+            let cerr = |e: csv::Error| Error::io(&self.csv_path, "cannot write", e.into());
+            let mut num = |csv: &mut csv::Writer<Vec<u8>>, args: std::fmt::Arguments| {
+                use std::fmt::Write as _;
+                number.clear();
+                let _ = number.write_fmt(args);
+                csv.write_field(number.as_bytes())
+            };
+            csv.write_field(&s.id).map_err(cerr)?;
+            csv.write_field(&s.name).map_err(cerr)?;
+            num(&mut csv, format_args!("{}", r.representative.x)).map_err(cerr)?;
+            num(&mut csv, format_args!("{}", r.representative.y)).map_err(cerr)?;
+            match m {
+                Some(m) => {
+                    num(&mut csv, format_args!("{:.3}", m.distance_m)).map_err(cerr)?;
+                    csv.write_field(&r.nearest_neighbour).map_err(cerr)?;
+                }
+                None => {
+                    csv.write_field("").map_err(cerr)?;
+                    csv.write_field("").map_err(cerr)?;
+                }
+            }
+            csv.write_field(if r.in_zone { "true" } else { "false" })
+                .map_err(cerr)?;
+            match m {
+                Some(m) => {
+                    num(&mut csv, format_args!("{}", m.nearest.foot.x)).map_err(cerr)?;
+                    num(&mut csv, format_args!("{}", m.nearest.foot.y)).map_err(cerr)?;
+                }
+                None => {
+                    csv.write_field("").map_err(cerr)?;
+                    csv.write_field("").map_err(cerr)?;
+                }
+            }
             if self.share {
-                row.push(r.zone_share.map_or(String::new(), |v| format!("{v:.6}")));
+                match r.zone_share {
+                    Some(v) => num(&mut csv, format_args!("{v:.6}")).map_err(cerr)?,
+                    None => csv.write_field("").map_err(cerr)?,
+                }
             }
             if self.decided_by {
-                row.push(r.decided_by.as_str().to_string());
+                csv.write_field(r.decided_by.as_str()).map_err(cerr)?;
             }
-            row.extend(extra.iter().map(crate::io::property_text));
-            csv.write_record(&row)
-                .map_err(|e| Error::io(&self.csv_path, "cannot write", e.into()))?;
+            for v in extra {
+                csv.write_field(crate::io::property_text(v)).map_err(cerr)?;
+            }
+            csv.write_record(None::<&[u8]>).map_err(cerr)?;
         }
         out.csv = csv
             .into_inner()
