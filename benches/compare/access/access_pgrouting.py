@@ -18,8 +18,9 @@ printed as phases:
     settlement nodes): one search per category (multi-source by the usual
     super-source trick);
 - write: fetch and write the results.
-Peak memory of the server backend that ran the queries is read from
-/proc/<pid>/status (VmHWM) before disconnecting (needs the same machine).
+Peak memory (VmHWM) and CPU time (utime + stime) of the server backend that
+ran the queries are read from /proc/<pid> before disconnecting (needs the
+same machine).
 """
 import time
 
@@ -102,6 +103,9 @@ def main():
         with open(f"/proc/{pid}/status") as f:
             status = dict(line.split(":", 1) for line in f if ":" in line)
         backend_hwm_mb = int(status["VmHWM"].split()[0]) / 1024
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        backend_cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     t = time.perf_counter()
     node_index = {int(s["node"]): int(s["index"]) for s in sett}
@@ -120,6 +124,7 @@ def main():
     phases["total_in_process"] = time.perf_counter() - T0
     print(json.dumps({"tool": f"pgrouting_{a.variant}", "postgres": versions[0].split(",")[0],
                       "pgrouting": versions[1], "backend_peak_rss_mb": round(backend_hwm_mb, 1),
+                      "backend_cpu_s": round(backend_cpu_s, 2),
                       "phases_s": {k: round(v, 4) for k, v in phases.items()}}))
 
 

@@ -8,8 +8,9 @@
       difference, share with the same nearest facility (when the tool names
       one and the two costs are not tied). Appends one record per tool.
   compare_access.py summary --json results.jsonl
-      Markdown table: median wall time over the runs, x borderzone, peak RSS,
-      phases, agreement.
+      Markdown table: median wall time over the runs, x borderzone, CPU time
+      (user + sys, plus the server backend's for pgRouting), peak RSS, phases,
+      agreement.
 """
 import argparse
 import csv
@@ -71,6 +72,11 @@ def agree(a):
             f.write(json.dumps(rec) + "\n")
 
 
+def cpu(r):
+    """user + sys of the process, plus the server backend's for pgRouting."""
+    return r["user_s"] + r["sys_s"] + r["detail"].get("backend_cpu_s", 0.0)
+
+
 def summary(a):
     runs, agreement = {}, {}
     for line in open(a.json):
@@ -80,10 +86,11 @@ def summary(a):
         else:
             runs.setdefault((r["workload"], r["tool"]), []).append(r)
     workloads = list(dict.fromkeys(w for w, _ in runs))
-    print("| workload | tool | wall s (median) | runs | x borderzone | peak RSS MB | phases (s, median run) | agreement vs borderzone |")
-    print("|---|---|---:|---:|---:|---:|---|---|")
+    print("| workload | tool | wall s (median) | runs (min–max) | × borderzone wall | CPU s | × borderzone CPU | peak RSS MB | phases (s, median run) | agreement vs borderzone |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|---|")
     for w in workloads:
         bz = statistics.median(r["wall_s"] for r in runs[(w, "borderzone")])
+        bz_cpu = statistics.median(cpu(r) for r in runs[(w, "borderzone")])
         for (w2, tool), rs in runs.items():
             if w2 != w:
                 continue
@@ -112,7 +119,9 @@ def summary(a):
             else:
                 ag_txt = "-"
             spread = f"{rs[0]['wall_s']:.2f}–{rs[-1]['wall_s']:.2f}" if len(rs) > 1 else ""
-            print(f"| {w} | {tool} | {wall:.2f} | {len(rs)} ({spread}) | {wall / bz:.1f} | {rss_txt} | {ph} | {ag_txt} |")
+            c = statistics.median(cpu(r) for r in rs)
+            print(f"| {w} | {tool} | {wall:.2f} | {len(rs)} ({spread}) | {wall / bz:.1f} | {c:.2f} | {c / bz_cpu:.1f} "
+                  f"| {rss_txt} | {ph} | {ag_txt} |")
     loads = [r["load1"] for rs in runs.values() for r in rs]
     if loads:
         print(f"\nload average (1 min) at the start of the timed runs: {min(loads):.2f}–{max(loads):.2f}")

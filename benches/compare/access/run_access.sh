@@ -63,6 +63,9 @@ if [ ! -S "$PGDIR/.s.PGSQL.$PGPORT" ]; then
   [ -d "$PGDIR/data" ] || su postgres -c "$PGBIN/initdb -D $PGDIR/data -A trust -U postgres >$PGDIR/initdb.log"
   su postgres -c "$PGBIN/pg_ctl -D $PGDIR/data -l $PGDIR/log -o \"-k $PGDIR -p $PGPORT -c listen_addresses=''\" -w start" >/dev/null
 fi
+# The tools run under `nice -n 10` (shared machine); so does the server, so
+# that pgRouting's backend competes on the same terms (backends inherit it).
+renice -n 10 -p "$(head -1 "$PGDIR/data/postmaster.pid")" >/dev/null
 psql "$DSN" -qAtc "create extension if not exists pgrouting cascade" >/dev/null
 
 # --- helpers -------------------------------------------------------------
