@@ -43,7 +43,8 @@ if [ -z "$PGBIN" ] || [ ! -e "/usr/share/postgresql/$PGVER/extension/postgis.con
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgis >/dev/null
   PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 fi
-if [ ! -S "$PGDIR/.s.PGSQL.5432" ]; then
+# Start the cluster unless it is running (a stale socket file is not enough).
+if ! su postgres -c "$PGBIN/pg_ctl -D $PGDIR/data status" >/dev/null 2>&1; then
   mkdir -p "$PGDIR" && chown postgres "$PGDIR"
   [ -d "$PGDIR/data" ] || su postgres -c "$PGBIN/initdb -D $PGDIR/data -A trust -U postgres >$PGDIR/initdb.log"
   su postgres -c "$PGBIN/pg_ctl -D $PGDIR/data -l $PGDIR/log -o \"-k $PGDIR -c listen_addresses=''\" -w start" >/dev/null
