@@ -91,6 +91,18 @@ pub fn chord_sagitta_bound_m(length_m: f64) -> f64 {
     2.0 * length_m * length_m / (8.0 * MIN_RADIUS_OF_CURVATURE_M) + 1e-3
 }
 
+/// The ECEF box (min, max corners, m) of the geodesic segment of length
+/// `length_m` between the surface points `a` and `b` (ECEF), padded by
+/// [`chord_sagitta_bound_m`]: the straight-line distance from any point to
+/// this box never exceeds the geodesic distance to the segment.
+pub fn padded_chord_box(a: [f64; 3], b: [f64; 3], length_m: f64) -> ([f64; 3], [f64; 3]) {
+    let pad = chord_sagitta_bound_m(length_m);
+    (
+        [0, 1, 2].map(|k| a[k].min(b[k]) - pad),
+        [0, 1, 2].map(|k| a[k].max(b[k]) + pad),
+    )
+}
+
 /// Whether a lon/lat pair is a finite WGS84 position.
 pub fn is_valid_lonlat(p: LonLat) -> bool {
     p.x.is_finite()

@@ -104,28 +104,11 @@ impl Csr {
     /// If a row index is `>= node_count`, or there are more than `u32::MAX`
     /// arcs.
     pub fn from_arcs(node_count: usize, arcs: &[(u32, Arc)]) -> Csr {
-        let mut first = vec![0u32; node_count + 1];
-        for (row, _) in arcs {
-            first[*row as usize + 1] += 1;
-        }
-        for i in 0..node_count {
-            first[i + 1] += first[i];
-        }
-        let mut fill = first.clone();
-        let placeholder = Arc {
-            node: NONE,
-            edge: NONE,
-            forward: true,
-            length_m: 0.0,
-            time_s: 0.0,
-        };
-        let mut out = vec![placeholder; arcs.len()];
-        for (row, arc) in arcs {
-            let slot = &mut fill[*row as usize];
-            out[*slot as usize] = *arc;
-            *slot += 1;
-        }
-        Csr { first, arcs: out }
+        Csr::counting_sort(node_count, |put| {
+            for (row, arc) in arcs {
+                put(*row, *arc);
+            }
+        })
     }
 
     /// The forward (`reverse = false`) or reversed adjacency of `edges`,
@@ -149,16 +132,24 @@ impl Csr {
             };
             [e.forward.then_some(along), e.backward.then_some(against)]
         };
-        let mut first = vec![0u32; node_count + 1];
-        for (i, e) in edges.iter().enumerate() {
-            for (row, _) in arcs_of(i, e).into_iter().flatten() {
-                first[row as usize + 1] += 1;
+        Csr::counting_sort(node_count, |put| {
+            for (i, e) in edges.iter().enumerate() {
+                for (row, arc) in arcs_of(i, e).into_iter().flatten() {
+                    put(row, arc);
+                }
             }
-        }
+        })
+    }
+
+    /// Counting sort of the `(row, arc)` pairs that `each` hands to its
+    /// argument (called twice: to count the rows, then to place the arcs;
+    /// stable within a row).
+    fn counting_sort(node_count: usize, each: impl Fn(&mut dyn FnMut(u32, Arc))) -> Csr {
+        let mut first = vec![0u32; node_count + 1];
+        each(&mut |row, _| first[row as usize + 1] += 1);
         for i in 0..node_count {
             first[i + 1] += first[i];
         }
-        let total = first[node_count] as usize;
         let mut fill = first.clone();
         let placeholder = Arc {
             node: NONE,
@@ -167,14 +158,12 @@ impl Csr {
             length_m: 0.0,
             time_s: 0.0,
         };
-        let mut out = vec![placeholder; total];
-        for (i, e) in edges.iter().enumerate() {
-            for (row, arc) in arcs_of(i, e).into_iter().flatten() {
-                let slot = &mut fill[row as usize];
-                out[*slot as usize] = arc;
-                *slot += 1;
-            }
-        }
+        let mut out = vec![placeholder; first[node_count] as usize];
+        each(&mut |row, arc| {
+            let slot = &mut fill[row as usize];
+            out[*slot as usize] = arc;
+            *slot += 1;
+        });
         Csr { first, arcs: out }
     }
 
@@ -428,16 +417,8 @@ fn segment_index(edges: &[Edge], geom: &[LonLat], geom_cum_m: &[f64]) -> Segment
         .flat_map_iter(|(ei, e)| {
             let (ecef, cum) = (&ecef, geom_cum_m);
             (e.geom_start as usize..e.geom_end as usize - 1).map(move |k| {
-                let pad = geodesy::chord_sagitta_bound_m(cum[k + 1] - cum[k]);
-                let (a, b) = (ecef[k], ecef[k + 1]);
-                let bx = [
-                    a[0].min(b[0]) - pad,
-                    a[1].min(b[1]) - pad,
-                    a[2].min(b[2]) - pad,
-                    a[0].max(b[0]) + pad,
-                    a[1].max(b[1]) + pad,
-                    a[2].max(b[2]) + pad,
-                ];
+                let (lo, hi) = geodesy::padded_chord_box(ecef[k], ecef[k + 1], cum[k + 1] - cum[k]);
+                let bx = [lo[0], lo[1], lo[2], hi[0], hi[1], hi[2]];
                 (bx, (ei as u32, k as u32))
             })
         })

@@ -14,7 +14,9 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 use rstar::{PointDistance, RTree, RTreeNode, RTreeObject, AABB};
 
-use crate::geodesy::{chord_sagitta_bound_m, ecef, inverse, GeodesicSegment, LonLat};
+use crate::geodesy::{
+    chord_sagitta_bound_m, ecef, inverse, padded_chord_box, GeodesicSegment, LonLat,
+};
 
 /// One segment with the polyline ("part") it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -167,20 +169,8 @@ fn angle_between(u: &[f64; 3], v: &[f64; 3]) -> f64 {
 
 /// Padded ECEF box of a geodesic segment.
 fn segment_box(seg: &GeodesicSegment) -> AABB<[f64; 3]> {
-    let (a, b) = (ecef(seg.a), ecef(seg.b));
-    let pad = chord_sagitta_bound_m(seg.length_m);
-    AABB::from_corners(
-        [
-            a[0].min(b[0]) - pad,
-            a[1].min(b[1]) - pad,
-            a[2].min(b[2]) - pad,
-        ],
-        [
-            a[0].max(b[0]) + pad,
-            a[1].max(b[1]) + pad,
-            a[2].max(b[2]) + pad,
-        ],
-    )
+    let (min, max) = padded_chord_box(ecef(seg.a), ecef(seg.b), seg.length_m);
+    AABB::from_corners(min, max)
 }
 
 impl SegmentIndex {
