@@ -25,13 +25,7 @@ fn border() -> PathBuf {
 /// (SplitMix64, fixed seed).
 fn write_points(path: &Path, n: usize) {
     let mut state = 7u64;
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = || common::rand01(&mut state);
     let mut text = String::with_capacity(n * 40);
     text.push_str("code,name,lon,lat\n");
     for i in 0..n {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use borderzone::io::{read_all, ReadOptions};
 use borderzone::zone::{measure, Border, BorderIndex, PolygonMode};
-use common::{embedded, read_csv, shared};
+use common::{embedded, rand01, read_csv, shared};
 use geo::{Coord, Geometry};
 
 fn border_index(neighbours: &[&str]) -> BorderIndex {
@@ -262,16 +262,6 @@ fn zone_counts_by_neighbour_are_consistent() {
         }
     }
     assert!(by["CHN"] >= 2, "Khorgos and Narynkol at least: {by:?}");
-}
-
-/// SplitMix64 in [0, 1): seeded, so the GENERATED points are the same on
-/// every run.
-fn rand01(state: &mut u64) -> f64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[test]
