@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use rstar::{PointDistance, RTree, RTreeNode, RTreeObject, AABB};
 
 use crate::geodesy::{
-    chord_sagitta_bound_m, ecef, inverse, padded_chord_box, GeodesicSegment, LonLat,
+    chord_sagitta_bound_m, distance_m, ecef, inverse, padded_chord_box, GeodesicSegment, LonLat,
 };
 
 /// One segment with the polyline ("part") it belongs to.
@@ -91,7 +91,26 @@ struct FlatTree {
     slots: Vec<FlatSlot>,
     /// Each node's range of `slots`; node 0 is the root.
     nodes: Vec<(u32, u32)>,
+    /// Each node's geodesic ball: every point of every segment under the
+    /// node is within `radius_m` of `centre` (see [`FlatTree::set_balls`]).
+    balls: Vec<Ball>,
+    /// Per slot: how far (m) anything under it can be from the centre of
+    /// the node that holds the slot.
+    reach: Vec<f64>,
 }
+
+/// A geodesic ball holding everything under a tree node.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Ball {
+    centre: LonLat,
+    radius_m: f64,
+}
+
+/// Beyond this chord distance (m) a node's box bound is loosened by the
+/// earth's curvature (the chord is ~0.1 % shorter than the geodesic at
+/// 500 km, ~8 km at 2,000 km) and the node's ball is tried as well. Only
+/// speed depends on it: both bounds are proven.
+const BALL_FROM_M: f64 = 800_000.0;
 
 #[derive(Debug, Clone, Copy)]
 struct FlatSlot {
@@ -101,6 +120,8 @@ struct FlatSlot {
 }
 
 const SEGMENT_BIT: u32 = 1 << 31;
+/// On the frontier: a node whose key is already its ball bound.
+const BALL_CHECKED: u32 = 1 << 30;
 
 impl FlatSlot {
     /// Squared distance (m²) from `q` to the box (0 inside).
@@ -143,6 +164,124 @@ impl FlatTree {
         }
         debug_assert_eq!(flat.nodes.len() as u32, next_node);
         flat
+    }
+
+    /// The geodesic ball of every node, bottom up (children have larger
+    /// node numbers than their parent), and each slot's reach from its
+    /// node's centre.
+    ///
+    /// The centre is the segment vertex (for nodes of segments) or the
+    /// child centre (for nodes of nodes) nearest to the node box's centre.
+    /// A slot's reach bounds the distance from that centre c to any point
+    /// X under the slot, by the triangle inequality of the geodesic
+    /// distance: for a segment [a, b], d(a, X) + d(X, b) = length, so
+    /// d(c, X) ≤ min(d(c, a) + d(a, X), d(c, b) + d(X, b)) ≤
+    /// (d(c, a) + d(c, b) + length) / 2; for a child ball (c′, r′),
+    /// d(c, X) ≤ d(c, c′) + r′. The node's radius is its slots' largest
+    /// reach. The distances are exact inverse solutions; a relative 10⁻⁹
+    /// and 1 mm cover their rounding.
+    fn set_balls(&mut self, segments: &[IndexedSegment]) {
+        let n = self.nodes.len();
+        let slots_of = |node: usize| {
+            let (start, end) = self.nodes[node];
+            &self.slots[start as usize..end as usize]
+        };
+        let box_centre = |node: usize| {
+            let mut min = [f64::INFINITY; 3];
+            let mut max = [f64::NEG_INFINITY; 3];
+            for slot in slots_of(node) {
+                for k in 0..3 {
+                    min[k] = min[k].min(slot.min[k]);
+                    max[k] = max[k].max(slot.max[k]);
+                }
+            }
+            [0, 1, 2].map(|k| 0.5 * (min[k] + max[k]))
+        };
+        let closest = |target: [f64; 3], candidates: &mut dyn Iterator<Item = LonLat>| {
+            let mut best = (f64::INFINITY, LonLat { x: 0.0, y: 0.0 });
+            for c in candidates {
+                let e = ecef(c);
+                let d2: f64 = (0..3).map(|k| (e[k] - target[k]).powi(2)).sum();
+                if d2 < best.0 {
+                    best = (d2, c);
+                }
+            }
+            best.1
+        };
+        let pad = |r: f64| r * (1.0 + 1e-9) + 1e-3;
+        let segment_reach = |c: LonLat, t: u32| {
+            let g = &segments[(t & !SEGMENT_BIT) as usize].geodesic;
+            pad(0.5 * (distance_m(c, g.a) + distance_m(c, g.b) + g.length_m))
+        };
+        let of_segments = |node: usize| slots_of(node).iter().all(|s| s.target & SEGMENT_BIT != 0);
+        // Nodes of segments (the most, and independent of each other): in
+        // parallel.
+        let leaf: Vec<Option<(LonLat, Vec<f64>)>> = (0..n)
+            .into_par_iter()
+            .map(|node| {
+                if !of_segments(node) {
+                    return None;
+                }
+                let slots = slots_of(node);
+                let centre = closest(
+                    box_centre(node),
+                    &mut slots.iter().flat_map(|s| {
+                        let g = &segments[(s.target & !SEGMENT_BIT) as usize].geodesic;
+                        [g.a, g.b]
+                    }),
+                );
+                Some((
+                    centre,
+                    slots
+                        .iter()
+                        .map(|s| segment_reach(centre, s.target))
+                        .collect(),
+                ))
+            })
+            .collect();
+        let mut balls = vec![
+            Ball {
+                centre: LonLat { x: 0.0, y: 0.0 },
+                radius_m: f64::INFINITY,
+            };
+            n
+        ];
+        let mut reach = vec![f64::INFINITY; self.slots.len()];
+        for node in (0..n).rev() {
+            let (start, end) = self.nodes[node];
+            let (centre, reaches) = match &leaf[node] {
+                Some((centre, reaches)) => (*centre, reaches.clone()),
+                None => {
+                    let slots = slots_of(node);
+                    let centre = closest(
+                        box_centre(node),
+                        &mut slots
+                            .iter()
+                            .filter(|s| s.target & SEGMENT_BIT == 0)
+                            .map(|s| balls[s.target as usize].centre),
+                    );
+                    let reaches = slots
+                        .iter()
+                        .map(|s| {
+                            if s.target & SEGMENT_BIT == 0 {
+                                let child = balls[s.target as usize];
+                                pad(distance_m(centre, child.centre) + child.radius_m)
+                            } else {
+                                segment_reach(centre, s.target)
+                            }
+                        })
+                        .collect();
+                    (centre, reaches)
+                }
+            };
+            balls[node] = Ball {
+                centre,
+                radius_m: reaches.iter().copied().fold(0.0, f64::max),
+            };
+            reach[start as usize..end as usize].copy_from_slice(&reaches);
+        }
+        self.balls = balls;
+        self.reach = reach;
     }
 }
 
@@ -208,10 +347,12 @@ impl SegmentIndex {
             .collect();
         let start_ecef = segments.iter().map(|s| ecef(s.geodesic.a)).collect();
         let tree = RTree::bulk_load(boxes);
+        let mut flat = FlatTree::freeze(&tree);
+        flat.set_balls(&segments);
         SegmentIndex {
             segments,
             start_ecef,
-            flat: FlatTree::freeze(&tree),
+            flat,
             tree,
             zero_length,
         }
@@ -243,13 +384,29 @@ impl SegmentIndex {
     /// frontier nearest first, and the search stops when the next box is
     /// farther than the best exact distance so far (or than `bound_m`).
     pub fn nearest_within(&self, p: LonLat, bound_m: f64) -> Option<Nearest> {
+        self.nearest_or_near_enough(p, bound_m, f64::NEG_INFINITY)
+    }
+
+    /// As [`Self::nearest_within`], but the search stops at the first
+    /// point found no farther than `enough_m`: the answer is then a point
+    /// of the border within `enough_m` (an upper bound of the distance),
+    /// not necessarily the nearest. When the distance exceeds `enough_m`
+    /// the answer is exactly that of [`Self::nearest_within`]. For yes/no
+    /// questions such as "is p within 19 km?", where the nearest point
+    /// itself does not matter.
+    pub fn nearest_or_near_enough(
+        &self,
+        p: LonLat,
+        bound_m: f64,
+        enough_m: f64,
+    ) -> Option<Nearest> {
         if self.segments.is_empty() {
             return None;
         }
         FRONTIER.with(|frontier| {
             let mut frontier = frontier.borrow_mut();
             frontier.clear();
-            let best = self.search(p, bound_m, &mut frontier);
+            let best = self.search(p, bound_m, enough_m, &mut frontier);
             frontier.clear();
             best
         })
@@ -259,28 +416,75 @@ impl SegmentIndex {
         &self,
         p: LonLat,
         mut bound_m: f64,
+        enough_m: f64,
         frontier: &mut BinaryHeap<Reverse<(u64, u32)>>,
     ) -> Option<Nearest> {
         let q = ecef(p);
         let mut best: Option<Nearest> = None;
-        let push_node =
-            |node: u32, bound_m: f64, frontier: &mut BinaryHeap<Reverse<(u64, u32)>>| {
-                let (start, end) = self.flat.nodes[node as usize];
-                for slot in &self.flat.slots[start as usize..end as usize] {
-                    let d2 = slot.distance_2(&q);
-                    if d2.sqrt() <= bound_m {
-                        // d2 ≥ 0, so its bit pattern orders like the value.
-                        frontier.push(Reverse((d2.to_bits(), slot.target)));
+        // Push the children of `node`. With `centre_m`, the distance from p
+        // to the node's ball centre, each child also has the proven bound
+        // centre_m − reach, and is keyed by the larger of the two.
+        let push_node = |node: u32,
+                         centre_m: Option<f64>,
+                         bound_m: f64,
+                         frontier: &mut BinaryHeap<Reverse<(u64, u32)>>| {
+            let (start, end) = self.flat.nodes[node as usize];
+            let (start, end) = (start as usize, end as usize);
+            for (slot, reach) in self.flat.slots[start..end]
+                .iter()
+                .zip(&self.flat.reach[start..end])
+            {
+                let mut d2 = slot.distance_2(&q);
+                if let Some(c) = centre_m {
+                    let lb = c - reach;
+                    if lb > bound_m {
+                        continue;
+                    }
+                    if lb > 0.0 {
+                        d2 = d2.max(lb * lb);
                     }
                 }
-            };
-        push_node(0, bound_m, frontier);
+                if d2.sqrt() <= bound_m {
+                    // d2 ≥ 0, so its bit pattern orders like the value.
+                    frontier.push(Reverse((d2.to_bits(), slot.target)));
+                }
+            }
+        };
+        push_node(0, None, bound_m, frontier);
         while let Some(Reverse((d2_bits, target))) = frontier.pop() {
-            if f64::from_bits(d2_bits).sqrt() > bound_m {
+            let key2 = f64::from_bits(d2_bits);
+            if key2.sqrt() > bound_m {
                 break;
             }
             if target & SEGMENT_BIT == 0 {
-                push_node(target, bound_m, frontier);
+                let node = target & !BALL_CHECKED;
+                // Far away the chord bound is loose (the chord is ~130 m
+                // shorter than the geodesic at 500 km, ~8 km at 2,000 km):
+                // the node's geodesic ball gives a second proven bound,
+                // d(p, X) ≥ d(p, c) − r. The node goes back on the frontier
+                // under that key when it is the larger, so that nodes are
+                // expanded in the order of the tighter bound.
+                let mut centre_m = None;
+                if key2 > BALL_FROM_M * BALL_FROM_M {
+                    let ball = &self.flat.balls[node as usize];
+                    let c = if target & BALL_CHECKED != 0 {
+                        // Keyed by (c − r)²: recover c, rounded down a
+                        // micrometre so that it stays a lower bound.
+                        key2.sqrt() + ball.radius_m - 1e-6
+                    } else {
+                        distance_m(p, ball.centre)
+                    };
+                    let lb = c - ball.radius_m;
+                    if lb > bound_m {
+                        continue;
+                    }
+                    if target & BALL_CHECKED == 0 && lb > 0.0 && lb * lb > key2 {
+                        frontier.push(Reverse(((lb * lb).to_bits(), node | BALL_CHECKED)));
+                        continue;
+                    }
+                    centre_m = Some(c);
+                }
+                push_node(node, centre_m, bound_m, frontier);
                 continue;
             }
             let id = (target & !SEGMENT_BIT) as usize;
@@ -302,6 +506,9 @@ impl SegmentIndex {
                 continue;
             }
             keep_if_better(id, seg.nearest_from(p, from_a), &mut bound_m, &mut best);
+            if bound_m <= enough_m {
+                break;
+            }
         }
         best
     }
@@ -414,6 +621,141 @@ mod tests {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Every segment under `node`, collected through the frozen tree.
+    fn segments_under(flat: &FlatTree, node: usize, out: &mut Vec<usize>) {
+        let (start, end) = flat.nodes[node];
+        for slot in &flat.slots[start as usize..end as usize] {
+            if slot.target & SEGMENT_BIT != 0 {
+                out.push((slot.target & !SEGMENT_BIT) as usize);
+            } else {
+                segments_under(flat, slot.target as usize, out);
+            }
+        }
+    }
+
+    #[test]
+    fn node_balls_hold_every_point_of_their_segments() {
+        // A wiggly 600-vertex line: every node's ball must contain 11
+        // points along each of its segments (ends included), measured
+        // with independent inverse solutions.
+        let mut s = 7;
+        let mut line = Vec::new();
+        let (mut x, mut y) = (75.0, 44.0);
+        for _ in 0..600 {
+            line.push(Coord { x, y });
+            x += 0.01 + 0.02 * rand01(&mut s);
+            y += 0.03 * (rand01(&mut s) - 0.5);
+        }
+        let idx = SegmentIndex::build([line.as_slice()]);
+        let flat = &idx.flat;
+        assert_eq!(flat.balls.len(), flat.nodes.len());
+        for (node, ball) in flat.balls.iter().enumerate() {
+            let mut under = Vec::new();
+            segments_under(flat, node, &mut under);
+            let mut worst: f64 = 0.0;
+            for id in under {
+                let g = &idx.segments()[id].geodesic;
+                for k in 0..=10 {
+                    let x = g.position(g.length_m * f64::from(k) / 10.0).0;
+                    worst = worst.max(distance_m(ball.centre, x));
+                }
+            }
+            assert!(
+                worst <= ball.radius_m,
+                "node {node}: {worst} > {}",
+                ball.radius_m
+            );
+            // Each slot's reach from the node's centre.
+            let (start, end) = flat.nodes[node];
+            for k in start as usize..end as usize {
+                let mut under = Vec::new();
+                let t = flat.slots[k].target;
+                if t & SEGMENT_BIT != 0 {
+                    under.push((t & !SEGMENT_BIT) as usize);
+                } else {
+                    segments_under(flat, t as usize, &mut under);
+                }
+                for id in under {
+                    let g = &idx.segments()[id].geodesic;
+                    for j in 0..=10 {
+                        let x = g.position(g.length_m * f64::from(j) / 10.0).0;
+                        assert!(distance_m(ball.centre, x) <= flat.reach[k], "slot {k}");
+                    }
+                }
+            }
+            // Not vacuous: a node of segments has a radius within a factor
+            // 2 of its spread (the triangle inequality through a vertex);
+            // nodes of nodes add their children's looseness.
+            let (start, end) = flat.nodes[node];
+            let of_segments = flat.slots[start as usize..end as usize]
+                .iter()
+                .all(|s| s.target & SEGMENT_BIT != 0);
+            let factor = if of_segments { 2.0 } else { 4.0 };
+            assert!(
+                ball.radius_m < factor * worst + 10.0,
+                "node {node}: {} ≫ {worst}",
+                ball.radius_m
+            );
+        }
+    }
+
+    #[test]
+    fn near_enough_stops_early_but_never_lies() {
+        let mut s = 5;
+        let mut line = Vec::new();
+        let (mut x, mut y) = (70.0, 45.0);
+        for _ in 0..300 {
+            line.push(Coord { x, y });
+            x += 0.01 + 0.02 * rand01(&mut s);
+            y += 0.03 * (rand01(&mut s) - 0.5);
+        }
+        let idx = SegmentIndex::build([line.as_slice()]);
+        for _ in 0..300 {
+            let p = Coord {
+                x: 69.0 + 8.0 * rand01(&mut s),
+                y: 43.0 + 4.0 * rand01(&mut s),
+            };
+            let exact = idx.nearest_brute_force(p).unwrap();
+            let enough = 20_000.0;
+            let got = idx.nearest_or_near_enough(p, 60_000.0, enough);
+            if exact.distance_m > enough {
+                // Beyond `enough`: exactly the nearest (or none past 60 km).
+                assert_eq!(got, (exact.distance_m <= 60_000.0).then_some(exact));
+            } else {
+                // A real point of the border within `enough`, at a distance
+                // no less than the minimum.
+                let n = got.unwrap();
+                let g = &idx.segments()[n.segment].geodesic;
+                assert!(n.distance_m <= enough && n.distance_m >= exact.distance_m);
+                assert!((g.nearest(p).distance_m - n.distance_m).abs() < 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn far_points_equal_brute_force() {
+        // Points 200–3,000 km from a short line: the ball bounds prune
+        // here, and the answer must still be the brute-force minimum.
+        let mut s = 11;
+        let mut line = Vec::new();
+        let (mut x, mut y) = (80.0, 44.0);
+        for _ in 0..300 {
+            line.push(Coord { x, y });
+            x += 0.005 + 0.01 * rand01(&mut s);
+            y += 0.02 * (rand01(&mut s) - 0.3);
+        }
+        let idx = SegmentIndex::build([line.as_slice()]);
+        for _ in 0..200 {
+            let p = Coord {
+                x: 40.0 + 38.0 * rand01(&mut s),
+                y: 30.0 + 30.0 * rand01(&mut s),
+            };
+            let fast = idx.nearest(p).unwrap();
+            let slow = idx.nearest_brute_force(p).unwrap();
+            assert_eq!(fast, slow, "{p:?}");
+        }
     }
 
     #[test]
