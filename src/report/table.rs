@@ -55,12 +55,20 @@ impl Cell {
 
     /// The CSV rendering: numbers in full (shortest round-trip) precision.
     pub fn to_text(&self) -> String {
+        let mut buf = Vec::new();
+        self.write_text(&mut buf);
+        String::from_utf8(buf).expect("cells render as UTF-8")
+    }
+
+    /// Append the CSV rendering ([`Self::to_text`]) to `buf`, without
+    /// allocating for the cell.
+    pub fn write_text(&self, buf: &mut Vec<u8>) {
         match self {
-            Cell::Text(s) => s.clone(),
-            Cell::Number(v) if !v.is_finite() => String::new(),
-            Cell::Number(v) => format_number(*v),
-            Cell::Bool(b) => b.to_string(),
-            Cell::Empty => String::new(),
+            Cell::Text(s) => buf.extend_from_slice(s.as_bytes()),
+            Cell::Number(v) if !v.is_finite() => {}
+            Cell::Number(v) => write_number(buf, *v),
+            Cell::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Cell::Empty => {}
         }
     }
 }
@@ -101,11 +109,20 @@ impl From<bool> for Cell {
 
 /// Integers without a decimal point, other numbers in shortest form.
 pub fn format_number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
+    let mut buf = Vec::new();
+    write_number(&mut buf, v);
+    String::from_utf8(buf).expect("numbers render as ASCII")
+}
+
+/// Append [`format_number`]'s rendering of `v` to `buf`.
+pub fn write_number(buf: &mut Vec<u8>, v: f64) {
+    use std::io::Write;
+    // Writing into a Vec cannot fail.
+    let _ = if v.fract() == 0.0 && v.abs() < 1e15 {
+        write!(buf, "{}", v as i64)
     } else {
-        format!("{v}")
-    }
+        write!(buf, "{v}")
+    };
 }
 
 /// A table with a header.
@@ -134,8 +151,15 @@ impl Table {
         let mut c = csv::Writer::from_writer(w);
         let err = |e: csv::Error| Error::io(path, "cannot write", e.into());
         c.write_record(&self.header).map_err(err)?;
+        // One buffer for every field: no allocation per cell.
+        let mut field = Vec::with_capacity(64);
         for row in &self.rows {
-            c.write_record(row.iter().map(Cell::to_text)).map_err(err)?;
+            for cell in row {
+                field.clear();
+                cell.write_text(&mut field);
+                c.write_field(&field).map_err(err)?;
+            }
+            c.write_record(None::<&[u8]>).map_err(err)?;
         }
         let w = c
             .into_inner()
