@@ -18,9 +18,28 @@
 //! `d(c, p) ≤ N(φc) cos φc Δλ + M_max Δφ`, where N is the prime-vertical
 //! radius of curvature and M_max = a / √(1 − e²) the largest meridional
 //! radius of curvature (at the poles).
+//!
+//! # Storage
+//!
+//! The cells form a quadtree: a fixed array of the 90 × 45 level-0 cells
+//! (4°) over the world, and below each cell that straddles the edge its four
+//! children, allocated when a point first falls there. A node holds its state
+//! and its children in [`OnceLock`]s, so a lookup is a chain of atomic loads
+//! (no lock, no hashing) and a cell is certified at most once, by whichever
+//! thread reaches it first; the state is a pure function of the cell, so the
+//! thread does not matter.
+//!
+//! # Memory
+//!
+//! Only cells that straddle the edge have children, and only where points
+//! fall. At most [`MAX_CHILD_BLOCKS`] blocks of four children are allocated
+//! (each block 96 bytes of nodes, ≈ 112 with the allocator's header: at most
+//! ≈ 59 MB, plus 97 KB of roots); a straddling cell that finds the budget
+//! spent certifies the cells below it for each point without caching them.
+//! That costs time only: the verdicts are the same.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use super::index::SegmentIndex;
 use crate::geodesy::{LonLat, WGS84_A_M, WGS84_F};
@@ -31,12 +50,12 @@ pub const LEVEL0_DEG: f64 = 4.0;
 pub const MAX_LEVEL: u32 = 13;
 /// Safety margin on both certificates (m).
 const MARGIN_M: f64 = 1e-3;
-/// Cache shards (lookups from different threads rarely meet on one).
-const SHARDS: usize = 64;
-/// A shard is cleared beyond this many cells: at most 64 × 16,384 cells of
-/// 16 bytes (16 MB) stay cached. Clearing costs time only: the verdicts
-/// are the same.
-const SHARD_LIMIT: usize = 1 << 14;
+/// Level-0 columns (360° / 4°) and rows (180° / 4°).
+const ROOT_COLS: u64 = 90;
+const ROOT_ROWS: u64 = 45;
+/// Most blocks of four children the tree allocates (see the module doc,
+/// *Memory*): 2¹⁹ blocks, 2 M nodes.
+pub const MAX_CHILD_BLOCKS: usize = 1 << 19;
 
 /// What the cells say about a point.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,33 +79,48 @@ struct CellState(f32);
 const OUTSIDE: f32 = -1.0;
 const STRADDLES: f32 = -2.0;
 
-/// Multiplicative hashing of the (already well spread) cell keys.
-#[derive(Default, Clone, Copy)]
-struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+impl CellState {
+    /// The verdict of a point in the cell; `None` when the cell straddles.
+    fn decided(self) -> Option<Verdict> {
+        match self.0 {
+            OUTSIDE => Some(Verdict::Outside),
+            STRADDLES => None,
+            upper => Some(Verdict::Inside {
+                upper_m: f64::from(upper),
+            }),
         }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (v ^ (v >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 
-type Shard = HashMap<u64, CellState, std::hash::BuildHasherDefault<KeyHasher>>;
+/// One cell of the tree: its state once certified and, when it straddles,
+/// its four children (`None` when the budget was spent).
+#[derive(Default)]
+struct Node {
+    state: OnceLock<CellState>,
+    children: OnceLock<Option<Box<[Node; 4]>>>,
+}
 
 /// Certified cells for one border selection and one zone width.
-#[derive(Debug)]
 pub struct ZoneCells<'a> {
     index: &'a SegmentIndex,
     width_m: f64,
-    /// Cells certified so far, shared by all threads.
-    shards: Vec<Mutex<Shard>>,
+    /// The level-0 cells, row by row from the south-west; shared by all
+    /// threads.
+    roots: Box<[Node]>,
+    /// Blocks of children allocated so far.
+    child_blocks: AtomicUsize,
+    /// At most this many blocks are allocated.
+    max_child_blocks: usize,
+}
+
+impl std::fmt::Debug for ZoneCells<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZoneCells")
+            .field("width_m", &self.width_m)
+            .field("child_blocks", &self.child_blocks.load(Ordering::Relaxed))
+            .field("max_child_blocks", &self.max_child_blocks)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Largest meridional radius of curvature on WGS84: a / √(1 − e²) (m).
@@ -107,56 +141,88 @@ fn cell_size_deg(level: u32) -> f64 {
     LEVEL0_DEG / f64::from(1u32 << level)
 }
 
-/// The cell of `p` at `level`: its key and its column/row.
-fn cell_of(p: LonLat, level: u32) -> (u64, u64, u64) {
+/// The column and row of `p`'s cell at `level` (the easternmost column and
+/// northernmost row are closed: lon 180 and lat 90 fall in them).
+///
+/// Cell sizes are powers of two, so the division is exact and the cell at
+/// `level` is the one at [`MAX_LEVEL`] shifted right by `MAX_LEVEL - level`
+/// bits: the levels nest (`floor(t / 2ᵏ) = floor(floor(t) / 2ᵏ)`).
+fn cell_of(p: LonLat, level: u32) -> (u64, u64) {
     let size = cell_size_deg(level);
-    let cols = (360.0 / size) as u64;
-    let rows = (180.0 / size) as u64;
+    let cols = ROOT_COLS << level;
+    let rows = ROOT_ROWS << level;
     let ix = (((p.x + 180.0) / size).floor() as u64).min(cols - 1);
     let iy = (((p.y + 90.0) / size).floor() as u64).min(rows - 1);
-    // 4 bits of level, 30 of column, 30 of row.
-    ((u64::from(level) << 60) | (ix << 30) | iy, ix, iy)
+    (ix, iy)
 }
 
 impl<'a> ZoneCells<'a> {
     /// Cells for `index` (the selected border) and a zone `width_m`.
     pub fn new(index: &'a SegmentIndex, width_m: f64) -> Self {
+        Self::with_budget(index, width_m, MAX_CHILD_BLOCKS)
+    }
+
+    /// As [`Self::new`], allocating at most `max_child_blocks` blocks of
+    /// children.
+    fn with_budget(index: &'a SegmentIndex, width_m: f64, max_child_blocks: usize) -> Self {
         ZoneCells {
             index,
             width_m,
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            roots: (0..ROOT_COLS * ROOT_ROWS)
+                .map(|_| Node::default())
+                .collect(),
+            child_blocks: AtomicUsize::new(0),
+            max_child_blocks,
         }
     }
 
     /// The verdict for `p` (a valid lon/lat).
     pub fn verdict(&self, p: LonLat) -> Verdict {
+        let (fx, fy) = cell_of(p, MAX_LEVEL);
+        let (rx, ry) = (fx >> MAX_LEVEL, fy >> MAX_LEVEL);
+        let mut node = &self.roots[(ry * ROOT_COLS + rx) as usize];
         for level in 0..=MAX_LEVEL {
-            let (key, ix, iy) = cell_of(p, level);
-            let shard = &self.shards[((key ^ (key >> 30)) as usize) % SHARDS];
-            let known = shard
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(&key)
-                .copied();
-            // Certified outside the lock: two threads may both certify a
-            // cell, and get the same answer.
-            let state = known.unwrap_or_else(|| {
-                let state = self.certify(level, ix, iy);
-                let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
-                if shard.len() >= SHARD_LIMIT {
-                    shard.clear();
-                }
-                shard.insert(key, state);
-                state
-            });
-            match state.0 {
-                OUTSIDE => return Verdict::Outside,
-                STRADDLES => {}
-                upper => {
-                    return Verdict::Inside {
-                        upper_m: f64::from(upper),
-                    }
-                }
+            let shift = MAX_LEVEL - level;
+            let (ix, iy) = (fx >> shift, fy >> shift);
+            let state = *node.state.get_or_init(|| self.certify(level, ix, iy));
+            if let Some(v) = state.decided() {
+                return v;
+            }
+            if level == MAX_LEVEL {
+                break;
+            }
+            let children = node.children.get_or_init(|| self.allocate_children());
+            let Some(children) = children else {
+                return self.verdict_uncached(p, level + 1);
+            };
+            let (cx, cy) = (fx >> (shift - 1), fy >> (shift - 1));
+            node = &children[((cy & 1) << 1 | (cx & 1)) as usize];
+        }
+        Verdict::Undecided
+    }
+
+    /// Blocks of children allocated so far.
+    pub fn child_blocks(&self) -> usize {
+        self.child_blocks.load(Ordering::Relaxed)
+    }
+
+    /// Four fresh children, or `None` when the budget is spent.
+    fn allocate_children(&self) -> Option<Box<[Node; 4]>> {
+        self.child_blocks
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < self.max_child_blocks).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Box::default())
+    }
+
+    /// The verdict for `p` from `level` down, certifying every cell on the
+    /// way (nothing cached).
+    fn verdict_uncached(&self, p: LonLat, level: u32) -> Verdict {
+        for level in level..=MAX_LEVEL {
+            let (ix, iy) = cell_of(p, level);
+            if let Some(v) = self.certify(level, ix, iy).decided() {
+                return v;
             }
         }
         Verdict::Undecided
@@ -272,5 +338,148 @@ mod tests {
             "{inside} {outside} {undecided}"
         );
         assert!(undecided > 100, "{undecided}");
+    }
+
+    /// The verdict by the definition: walk the levels and certify each cell
+    /// of `p` afresh (no tree, no cache).
+    fn reference_verdict(cells: &ZoneCells<'_>, p: LonLat) -> Verdict {
+        for level in 0..=MAX_LEVEL {
+            let size = cell_size_deg(level);
+            let ix = (((p.x + 180.0) / size).floor() as u64).min((360.0 / size) as u64 - 1);
+            let iy = (((p.y + 90.0) / size).floor() as u64).min((180.0 / size) as u64 - 1);
+            match cells.certify(level, ix, iy).0 {
+                OUTSIDE => return Verdict::Outside,
+                STRADDLES => {}
+                upper => {
+                    return Verdict::Inside {
+                        upper_m: f64::from(upper),
+                    }
+                }
+            }
+        }
+        Verdict::Undecided
+    }
+
+    fn wiggly_line() -> Vec<LonLat> {
+        (0..120)
+            .map(|k| {
+                let t = f64::from(k) * 0.02;
+                Coord {
+                    x: 79.0 + t,
+                    y: 44.0 + 0.15 * (5.0 * t).cos(),
+                }
+            })
+            .collect()
+    }
+
+    /// Points around the line, many near the 20 km edge, in a fixed
+    /// pseudo-random order (SplitMix64).
+    fn points_near(line: &[LonLat], n: usize) -> Vec<LonLat> {
+        let mut state = 0x5EED_u64;
+        let mut next = || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        (0..n)
+            .map(|_| {
+                let v = line[(next() * line.len() as f64) as usize % line.len()];
+                // Within ±0.4° of a vertex: inside, outside and near the edge.
+                Coord {
+                    x: v.x + 0.8 * next() - 0.4,
+                    y: v.y + 0.8 * next() - 0.4,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tree_verdicts_equal_the_definition() {
+        let line = wiggly_line();
+        let idx = SegmentIndex::build([line.as_slice()]);
+        let pts = points_near(&line, 4000);
+        let cells = ZoneCells::new(&idx, 20_000.0);
+        for &p in &pts {
+            assert_eq!(cells.verdict(p), reference_verdict(&cells, p), "{p:?}");
+        }
+        // Asked again (now from the tree): the same.
+        for &p in &pts {
+            assert_eq!(cells.verdict(p), reference_verdict(&cells, p), "{p:?}");
+        }
+        assert!(cells.child_blocks() > 100, "{}", cells.child_blocks());
+    }
+
+    #[test]
+    fn spent_budget_changes_no_verdict() {
+        let line = wiggly_line();
+        let idx = SegmentIndex::build([line.as_slice()]);
+        let pts = points_near(&line, 3000);
+        for budget in [0, 1, 25] {
+            let cells = ZoneCells::with_budget(&idx, 20_000.0, budget);
+            for &p in &pts {
+                assert_eq!(cells.verdict(p), reference_verdict(&cells, p), "{p:?}");
+            }
+            assert_eq!(cells.child_blocks(), budget);
+        }
+    }
+
+    #[test]
+    fn verdicts_do_not_depend_on_threads_or_order() {
+        use rayon::prelude::*;
+        let line = wiggly_line();
+        let idx = SegmentIndex::build([line.as_slice()]);
+        let pts = points_near(&line, 6000);
+        let serial = ZoneCells::new(&idx, 20_000.0);
+        let expected: Vec<Verdict> = pts.iter().rev().map(|&p| serial.verdict(p)).collect();
+        let parallel = ZoneCells::new(&idx, 20_000.0);
+        let got: Vec<Verdict> = pts.par_iter().map(|&p| parallel.verdict(p)).collect();
+        assert!(got.iter().eq(expected.iter().rev()));
+    }
+
+    #[test]
+    fn levels_nest() {
+        // The cell at each level is the finest cell shifted, on cell edges,
+        // at the antimeridian and the poles too.
+        let mut pts = vec![
+            Coord { x: 180.0, y: 90.0 },
+            Coord {
+                x: -180.0,
+                y: -90.0,
+            },
+            Coord {
+                x: 179.99999,
+                y: 0.0,
+            },
+            Coord { x: 0.0, y: 0.0 },
+            Coord { x: 76.0, y: 48.0 },
+            Coord {
+                x: 76.0 - 4.0 / 8192.0,
+                y: 48.0 + 3.0 * 4.0 / 8192.0,
+            },
+        ];
+        pts.extend(points_near(&wiggly_line(), 500));
+        for p in pts {
+            let (fx, fy) = cell_of(p, MAX_LEVEL);
+            for level in 0..=MAX_LEVEL {
+                let size = cell_size_deg(level);
+                let ix = ((p.x + 180.0) / size).floor().min(360.0 / size - 1.0);
+                let iy = ((p.y + 90.0) / size).floor().min(180.0 / size - 1.0);
+                let shift = MAX_LEVEL - level;
+                assert_eq!(
+                    ((fx >> shift) as f64, (fy >> shift) as f64),
+                    (ix, iy),
+                    "{p:?} level {level}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn nodes_are_small() {
+        // The memory bound in the module doc counts 24-byte nodes.
+        assert_eq!(std::mem::size_of::<Node>(), 24);
+        assert_eq!(std::mem::size_of::<[Node; 4]>(), 96);
     }
 }
