@@ -1,9 +1,19 @@
 //! CSV point layers: one row per place, longitude and latitude columns
 //! (names configurable), every other column carried through as a text
 //! attribute.
+//!
+//! Two ways in, with one decoder ([`CsvColumns::decode_into`]) and so the
+//! same features and the same errors:
+//! - [`read_points`] streams decoded features, one row at a time;
+//! - [`read_batches`] only *frames* rows (the CSV syntax), many at a time,
+//!   into [`RecordBatch`]es whose rows are decoded later, in parallel, by
+//!   whoever consumes them — with the decoded features' buffers reused from
+//!   row to row.
 
 use std::fs::File;
-use std::path::Path;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use geo::{Geometry, Point};
 use serde_json::{Map, Value};
@@ -14,18 +24,32 @@ use crate::error::{Error, Location, Result};
 const LON_NAMES: [&str; 5] = ["lon", "lng", "long", "longitude", "x"];
 const LAT_NAMES: [&str; 3] = ["lat", "latitude", "y"];
 
-/// Stream the rows of a CSV file as point features. Feature indices are
-/// 0-based data rows (the header is not counted).
-///
-/// # Errors
-/// A missing file, a missing header or lon/lat column, a row that is not
-/// UTF-8, has the wrong number of fields or a coordinate that is not a
-/// number in range: each names the file, the row and the column.
-pub fn read_points(path: &Path, options: &ReadOptions) -> Result<FeatureStream> {
+/// The columns of a CSV point layer, as its header names them.
+#[derive(Debug)]
+pub struct CsvColumns {
+    path: PathBuf,
+    /// Column names (a leading byte-order mark removed).
+    headers: Vec<String>,
+    lat_col: usize,
+    /// Attribute names in property order: the columns other than lon/lat,
+    /// a repeated name kept at its first position.
+    keys: Vec<String>,
+    /// For each column, its position in `keys` (`None` for lon and lat);
+    /// of two columns with one name, the later value wins, as with
+    /// [`Map::insert`].
+    key_of_column: Vec<Option<usize>>,
+    /// Whether no two attribute columns share a name.
+    unique_keys: bool,
+}
+
+type CsvReader = csv::Reader<BufReader<File>>;
+
+/// Open `path` and read its header.
+fn open(path: &Path, options: &ReadOptions) -> Result<(CsvReader, CsvColumns)> {
     let file = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
-        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
+        .from_reader(BufReader::with_capacity(1 << 16, file));
     let headers = reader
         .headers()
         .map_err(|e| {
@@ -70,7 +94,137 @@ pub fn read_points(path: &Path, options: &ReadOptions) -> Result<FeatureStream> 
     };
     let lon_col = find(&options.lon_field, &LON_NAMES, "lon")?;
     let lat_col = find(&options.lat_field, &LAT_NAMES, "lat")?;
-    let path = path.to_path_buf();
+    let mut keys: Vec<String> = Vec::new();
+    let key_of_column: Vec<Option<usize>> = headers
+        .iter()
+        .enumerate()
+        .map(|(col, name)| {
+            (col != lon_col && col != lat_col).then(|| {
+                keys.iter().position(|k| k == name).unwrap_or_else(|| {
+                    keys.push(name.clone());
+                    keys.len() - 1
+                })
+            })
+        })
+        .collect();
+    let unique_keys = keys.len() == key_of_column.iter().flatten().count();
+    let columns = CsvColumns {
+        path: path.to_path_buf(),
+        unique_keys,
+        headers,
+        lat_col,
+        keys,
+        key_of_column,
+    };
+    Ok((reader, columns))
+}
+
+impl CsvColumns {
+    /// Decode row `index` (0-based, the header not counted) from its
+    /// `fields` into `feature`, reusing `feature`'s property map and text
+    /// buffers when the map already holds this layer's attribute names (as
+    /// it does after decoding an earlier row). The result is the same as
+    /// decoding into a fresh feature.
+    ///
+    /// # Errors
+    /// A field that is not UTF-8, a coordinate that is not a number or not
+    /// a valid lon/lat: each names the file, the row and the column. On an
+    /// error, `feature` holds a partly decoded row.
+    pub fn decode_into<'r>(
+        &self,
+        index: usize,
+        fields: impl IntoIterator<Item = &'r [u8]>,
+        feature: &mut InputFeature,
+    ) -> Result<()> {
+        let at = || Location::feature(&self.path, index);
+        let text_of = |raw: &'r [u8], name: &String| {
+            std::str::from_utf8(raw).map_err(|e| {
+                Error::format(
+                    at().with_field(name.clone()),
+                    format!("value is not UTF-8: {e}"),
+                )
+            })
+        };
+        let mut coord = [f64::NAN; 2];
+        let mut coordinate = |col: usize, text: &str, name: &String| -> Result<()> {
+            let v: f64 = text.trim().parse().map_err(|_| {
+                Error::invalid(
+                    at().with_field(name.clone()),
+                    format!("'{text}' is not a number"),
+                )
+            })?;
+            coord[usize::from(col == self.lat_col)] = v;
+            Ok(())
+        };
+        let properties = &mut feature.properties;
+        let columns = fields.into_iter().zip(&self.headers).enumerate();
+        if self.unique_keys {
+            // One property per column, in column order: values overwritten
+            // in place.
+            if !properties.keys().eq(self.keys.iter()) {
+                properties.clear();
+                for k in &self.keys {
+                    properties.insert(k.clone(), Value::Null);
+                }
+            }
+            let mut values = properties.values_mut();
+            for (col, (raw, name)) in columns {
+                let text = text_of(raw, name)?;
+                if self.key_of_column[col].is_none() {
+                    coordinate(col, text, name)?;
+                    continue;
+                }
+                match values.next().expect("one property per column") {
+                    Value::String(v) => {
+                        v.clear();
+                        v.push_str(text);
+                    }
+                    other => *other = Value::from(text),
+                }
+            }
+        } else {
+            // A repeated column name: the later value replaces the earlier
+            // one at its first position.
+            properties.clear();
+            for (col, (raw, name)) in columns {
+                let text = text_of(raw, name)?;
+                if self.key_of_column[col].is_none() {
+                    coordinate(col, text, name)?;
+                } else {
+                    properties.insert(name.clone(), Value::from(text));
+                }
+            }
+        }
+        feature.index = index;
+        feature.feature_id = None;
+        feature.geometry = Geometry::Point(Point::new(coord[0], coord[1]));
+        validate_coordinates(&feature.geometry, &self.path, index)
+    }
+
+    /// A feature with no attributes, to decode into.
+    fn blank() -> InputFeature {
+        InputFeature {
+            index: 0,
+            feature_id: None,
+            properties: Map::new(),
+            geometry: Geometry::Point(Point::new(0.0, 0.0)),
+        }
+    }
+}
+
+fn bad_row(path: &Path, index: usize, e: &csv::Error) -> Error {
+    Error::format(Location::feature(path, index), format!("bad CSV row: {e}"))
+}
+
+/// Stream the rows of a CSV file as point features. Feature indices are
+/// 0-based data rows (the header is not counted).
+///
+/// # Errors
+/// A missing file, a missing header or lon/lat column, a row that is not
+/// UTF-8, has the wrong number of fields or a coordinate that is not a
+/// number in range: each names the file, the row and the column.
+pub fn read_points(path: &Path, options: &ReadOptions) -> Result<FeatureStream> {
+    let (reader, columns) = open(path, options)?;
     let mut records = reader.into_byte_records().enumerate();
     let mut done = false;
     Ok(Box::new(std::iter::from_fn(move || {
@@ -78,43 +232,124 @@ pub fn read_points(path: &Path, options: &ReadOptions) -> Result<FeatureStream> 
             return None;
         }
         let (index, record) = records.next()?;
-        let item = (|| {
-            let at = || Location::feature(&path, index);
-            let record = record.map_err(|e| Error::format(at(), format!("bad CSV row: {e}")))?;
-            let mut properties = Map::new();
-            let mut coord = [f64::NAN; 2];
-            for (col, raw) in record.iter().enumerate() {
-                let name = &headers[col];
-                let text = std::str::from_utf8(raw).map_err(|e| {
-                    Error::format(
-                        at().with_field(name.clone()),
-                        format!("value is not UTF-8: {e}"),
-                    )
-                })?;
-                if col == lon_col || col == lat_col {
-                    let v: f64 = text.trim().parse().map_err(|_| {
-                        Error::invalid(
-                            at().with_field(name.clone()),
-                            format!("'{text}' is not a number"),
-                        )
-                    })?;
-                    coord[usize::from(col == lat_col)] = v;
-                } else {
-                    properties.insert(name.clone(), Value::from(text));
-                }
-            }
-            let geometry = Geometry::Point(Point::new(coord[0], coord[1]));
-            validate_coordinates(&geometry, &path, index)?;
-            Ok(InputFeature {
-                index,
-                feature_id: None,
-                properties,
-                geometry,
-            })
-        })();
+        let item = record
+            .map_err(|e| bad_row(&columns.path, index, &e))
+            .and_then(|record| {
+                let mut feature = CsvColumns::blank();
+                columns.decode_into(index, &record, &mut feature)?;
+                Ok(feature)
+            });
         done = item.is_err();
         Some(item)
     })))
+}
+
+/// Consecutive rows of a CSV layer, framed but not decoded.
+#[derive(Debug)]
+pub struct RecordBatch {
+    columns: Arc<CsvColumns>,
+    /// Index of the first row in the layer.
+    first_index: usize,
+    /// The rows' fields, end to end.
+    bytes: Vec<u8>,
+    /// End of each field in `bytes`, row after row (every row has one
+    /// field per column).
+    field_ends: Vec<usize>,
+    /// The CSV syntax error that ended the layer after these rows.
+    error: Option<Error>,
+}
+
+impl RecordBatch {
+    /// Rows in the batch (not counting a final syntax error).
+    pub fn len(&self) -> usize {
+        self.field_ends.len() / self.columns.headers.len()
+    }
+
+    /// Whether the batch holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.field_ends.is_empty()
+    }
+
+    /// Decode row `row` of the batch into `feature` (see
+    /// [`CsvColumns::decode_into`]).
+    ///
+    /// # Errors
+    /// As [`CsvColumns::decode_into`], naming the row's index in the layer.
+    pub fn decode_into(&self, row: usize, feature: &mut InputFeature) -> Result<()> {
+        let n = self.columns.headers.len();
+        let ends = &self.field_ends[row * n..(row + 1) * n];
+        let mut start = if row == 0 {
+            0
+        } else {
+            self.field_ends[row * n - 1]
+        };
+        let fields = ends.iter().map(|&end| {
+            let field = &self.bytes[start..end];
+            start = end;
+            field
+        });
+        self.columns
+            .decode_into(self.first_index + row, fields, feature)
+    }
+
+    /// The CSV syntax error right after the batch's rows, which ends the
+    /// layer (the row it names is not in the batch).
+    pub fn take_error(&mut self) -> Option<Error> {
+        self.error.take()
+    }
+}
+
+/// Frame the rows of a CSV file, `rows` at a time (see [`RecordBatch`]).
+/// The batches end after the first CSV syntax error, which the last batch
+/// carries; decoding errors are found when the rows are decoded.
+///
+/// # Errors
+/// As [`read_points`] for the file and its header.
+pub fn read_batches(
+    path: &Path,
+    options: &ReadOptions,
+    rows: usize,
+) -> Result<impl Iterator<Item = RecordBatch> + Send> {
+    let (mut reader, columns) = open(path, options)?;
+    let columns = Arc::new(columns);
+    let rows = rows.max(1);
+    let mut record = csv::ByteRecord::new();
+    let mut next_index = 0;
+    let mut done = false;
+    Ok(std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let mut batch = RecordBatch {
+            columns: Arc::clone(&columns),
+            first_index: next_index,
+            bytes: Vec::with_capacity(rows * 32),
+            field_ends: Vec::with_capacity(rows * columns.headers.len()),
+            error: None,
+        };
+        for _ in 0..rows {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {
+                    let base = batch.bytes.len();
+                    batch.bytes.extend_from_slice(record.as_slice());
+                    batch.field_ends.extend(
+                        (0..record.len()).map(|i| base + record.range(i).map_or(0, |r| r.end)),
+                    );
+                    next_index += 1;
+                }
+                Ok(false) => {
+                    done = true;
+                    break;
+                }
+                Err(e) => {
+                    batch.error = Some(bad_row(&columns.path, next_index, &e));
+                    done = true;
+                    break;
+                }
+            }
+        }
+        (!batch.is_empty() || batch.error.is_some()).then_some(batch)
+    }))
 }
 
 #[cfg(test)]
@@ -173,5 +408,141 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(read_points(&p, &opts).unwrap().count(), 1);
+    }
+
+    /// Every row through [`read_batches`], `rows` a batch, decoded into one
+    /// reused feature; the syntax error, if any, last.
+    fn batched(p: &Path, opts: &ReadOptions, rows: usize) -> Vec<Result<InputFeature>> {
+        let mut out = Vec::new();
+        let mut feature = CsvColumns::blank();
+        for mut batch in read_batches(p, opts, rows).unwrap() {
+            for row in 0..batch.len() {
+                out.push(
+                    batch
+                        .decode_into(row, &mut feature)
+                        .map(|()| feature.clone()),
+                );
+            }
+            out.extend(batch.take_error().map(Err));
+        }
+        out
+    }
+
+    fn same(a: &[Result<InputFeature>], b: &[Result<InputFeature>]) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            match (x, y) {
+                (Ok(x), Ok(y)) => assert_eq!(x, y),
+                (Err(x), Err(y)) => assert_eq!(x.to_string(), y.to_string()),
+                _ => panic!("{x:?} vs {y:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn batches_decode_as_the_stream_does() {
+        // Quoted commas, quotes and line breaks, CRLF, Cyrillic, a BOM.
+        let text = "\u{feff}id,name,lon,lat,note\r\n\
+                    1,\"Қорғас, өткел\",80.384232,44.22364,a\r\n\
+                    2,\"say \"\"hi\"\"\",79.5, 43.25 ,\"two\r\nlines\"\r\n\
+                    3,,-0.0,0,\r\n\
+                    4,Алматы,76.9,43.2,x\r\n";
+        let p = tmp("batches.csv", text.as_bytes());
+        let streamed: Vec<_> = read_points(&p, &ReadOptions::default()).unwrap().collect();
+        for rows in [1, 2, 3, 100] {
+            same(&batched(&p, &ReadOptions::default(), rows), &streamed);
+        }
+        let f: Vec<InputFeature> = streamed.into_iter().map(|f| f.unwrap()).collect();
+        assert_eq!(f.len(), 4);
+        assert_eq!(f[0].properties["name"], "Қорғас, өткел");
+        assert_eq!(f[1].properties["name"], "say \"hi\"");
+        assert_eq!(f[1].properties["note"], "two\r\nlines");
+        assert_eq!(f[1].geometry, Geometry::Point(Point::new(79.5, 43.25)));
+        assert_eq!(f[2].properties["name"], "");
+        assert_eq!(f[3].index, 3);
+        let keys: Vec<&String> = f[3].properties.keys().collect();
+        assert_eq!(keys, ["id", "name", "note"]);
+    }
+
+    #[test]
+    fn a_repeated_column_name_keeps_the_later_value_at_the_first_place() {
+        let p = tmp(
+            "dup.csv",
+            b"name,id,lon,lat,name\nA,1,80,44,B\nC,2,81,45,D\n",
+        );
+        let streamed: Vec<_> = read_points(&p, &ReadOptions::default()).unwrap().collect();
+        same(&batched(&p, &ReadOptions::default(), 1), &streamed);
+        let f = streamed[1].as_ref().unwrap();
+        let props: Vec<(&String, &Value)> = f.properties.iter().collect();
+        assert_eq!(
+            props,
+            [
+                (&"name".to_string(), &Value::from("D")),
+                (&"id".to_string(), &Value::from("2"))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reused_feature_of_another_layer_is_rebuilt() {
+        let p = tmp("reuse.csv", b"code,x,y\n7,80,44\n");
+        let mut feature = CsvColumns::blank();
+        feature.properties.insert("other".into(), Value::from(1));
+        feature.properties.insert("code".into(), Value::from(2));
+        feature.feature_id = Some(Value::from(9));
+        let batch = read_batches(&p, &ReadOptions::default(), 10)
+            .unwrap()
+            .next()
+            .unwrap();
+        batch.decode_into(0, &mut feature).unwrap();
+        let mut expected = Map::new();
+        expected.insert("code".into(), Value::from("7"));
+        assert_eq!(
+            feature,
+            InputFeature {
+                index: 0,
+                feature_id: None,
+                properties: expected,
+                geometry: Geometry::Point(Point::new(80.0, 44.0)),
+            }
+        );
+    }
+
+    #[test]
+    fn batch_errors_name_the_row_and_column_as_the_stream_does() {
+        // Row 1: not a number; row 2: not UTF-8; row 3: out of range;
+        // row 4: a missing field (a syntax error that ends the layer).
+        let p = tmp(
+            "errs.csv",
+            b"id,name,lon,lat\n0,a,80,44\n1,b,abc,44\n2,\xff,80,44\n3,c,80,91\n4,d,80\n5,e,80,44\n",
+        );
+        let opts = ReadOptions::default();
+        let got = batched(&p, &opts, 2);
+        assert_eq!(got.len(), 5);
+        let msg = |i: usize| got[i].as_ref().unwrap_err().to_string();
+        assert!(got[0].is_ok());
+        assert!(
+            msg(1).contains("feature #1, field 'lon'") && msg(1).contains("'abc' is not a number"),
+            "{}",
+            msg(1)
+        );
+        assert!(
+            msg(2).contains("feature #2, field 'name'") && msg(2).contains("not UTF-8"),
+            "{}",
+            msg(2)
+        );
+        assert!(
+            msg(3).contains("feature #3") && msg(3).contains("(80, 91)"),
+            "{}",
+            msg(3)
+        );
+        assert!(
+            msg(4).contains("feature #4") && msg(4).contains("found record with 3 fields"),
+            "{}",
+            msg(4)
+        );
+        // The stream stops at its first error; it is the same error.
+        let streamed: Vec<_> = read_points(&p, &opts).unwrap().collect();
+        same(&got[..2], &streamed);
     }
 }

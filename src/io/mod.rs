@@ -139,6 +139,55 @@ pub fn prefetch_chunks(
     rx.into_iter()
 }
 
+/// A chunk of a layer as read: decoded features, or CSV rows only framed
+/// (their decoding, the bulk of reading a CSV, is left to the consumer,
+/// which can spread it over threads).
+#[derive(Debug)]
+pub enum RawChunk {
+    /// Features as the reader decoded them; the chunk ends after the first
+    /// error.
+    Features(Vec<Result<InputFeature>>),
+    /// CSV rows to decode with [`csv::RecordBatch::decode_into`].
+    Csv(csv::RecordBatch),
+}
+
+/// Read the layer at `path` on its own thread, `chunk` features or rows at
+/// a time, at most two chunks ahead, as [`prefetch_chunks`] does; a CSV
+/// layer is only framed there (see [`RawChunk`]).
+///
+/// # Errors
+/// As [`read_layer`].
+pub fn prefetch_raw_chunks(
+    path: &Path,
+    options: &ReadOptions,
+    chunk: usize,
+) -> Result<Box<dyn Iterator<Item = RawChunk>>> {
+    #[cfg(feature = "gdal")]
+    let by_gdal = gdal::handles(path, options);
+    #[cfg(not(feature = "gdal"))]
+    let by_gdal = false;
+    let is_csv = !by_gdal
+        && options.layer.is_none()
+        && options.crs.is_none()
+        && LayerFormat::from_path(path)? == LayerFormat::Csv;
+    if !is_csv {
+        let stream = read_layer(path, options)?;
+        return Ok(Box::new(
+            prefetch_chunks(stream, chunk).map(RawChunk::Features),
+        ));
+    }
+    let mut batches = csv::read_batches(path, options, chunk)?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<RawChunk>(2);
+    std::thread::spawn(move || {
+        for batch in batches.by_ref() {
+            if tx.send(RawChunk::Csv(batch)).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(Box::new(rx.into_iter()))
+}
+
 /// Read a whole (small) layer into memory, e.g. borders or a country outline.
 pub fn read_all(path: &Path, options: &ReadOptions) -> Result<Vec<InputFeature>> {
     read_layer(path, options)?.collect()

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Location, Result};
 use crate::io::atomic::OutputSet;
-use crate::io::{prefetch_chunks, read_layer, ReadOptions};
+use crate::io::{prefetch_raw_chunks, read_layer, InputFeature, RawChunk, ReadOptions};
 use crate::report::layers::{
     write_polygon_layer, DecidedBy, FormattedRows, SettlementLayout, SettlementWriter, ZoneResult,
 };
@@ -24,8 +24,8 @@ use crate::zone::{measure, Border, BorderIndex, PolygonMode};
 
 /// Settlements measured per parallel batch: bounds memory while streaming.
 pub const CHUNK: usize = 16_384;
-/// Rows formatted per parallel task.
-const FORMAT_ROWS: usize = 512;
+/// Rows read, measured and formatted per parallel task.
+const PART_ROWS: usize = 512;
 
 /// Which settlements get an exact border distance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -261,6 +261,113 @@ pub fn classify_certified(
     })
 }
 
+/// The per-row steps of a [`Part`]: identify a feature, measure a
+/// settlement, format rows.
+struct PartSteps<'a> {
+    opts: &'a ZoneOptions,
+    index: &'a BorderIndex,
+    cells: Option<&'a ZoneCells<'a>>,
+    share_strip: Option<&'a MultiPolygon<f64>>,
+    writer: &'a SettlementWriter,
+}
+
+impl PartSteps<'_> {
+    fn identify(&self, f: InputFeature) -> Result<Settlement> {
+        self.opts.identity.identify(f, &self.opts.settlements)
+    }
+
+    fn measure(&self, s: &Settlement) -> Result<ZoneResult> {
+        let o = self.opts;
+        if let Some(r) = self
+            .cells
+            .and_then(|c| classify_certified(self.index, c, s, o.distance_m, o.distances))
+        {
+            return Ok(r);
+        }
+        classify(
+            self.index,
+            s,
+            o.distance_m,
+            o.polygon_mode,
+            self.share_strip,
+            &o.settlements,
+        )
+    }
+
+    fn format(&self, ss: &[Settlement], rs: &[ZoneResult], out: &mut FormattedRows) -> Result<()> {
+        let rows = ss.iter().zip(rs).map(|(s, r)| (s, r, &[] as &[Value]));
+        self.writer.format_into(rows, out)
+    }
+}
+
+/// One parallel task's rows of a chunk, from reading to formatting. A part
+/// is kept from chunk to chunk so that its buffers (the settlements'
+/// attribute maps, the results, the formatted text) are reused.
+#[derive(Default)]
+struct Part {
+    settlements: Vec<Settlement>,
+    results: Vec<ZoneResult>,
+    formatted: FormattedRows,
+    /// The part's first error of each stage (later stages do not run).
+    read_error: Option<Error>,
+    measure_error: Option<Error>,
+    format_error: Option<Error>,
+}
+
+/// A feature to decode into (no allocation).
+fn blank_feature() -> InputFeature {
+    InputFeature {
+        index: 0,
+        feature_id: None,
+        properties: Map::new(),
+        geometry: Geometry::Point(geo::Point::new(0.0, 0.0)),
+    }
+}
+
+impl Part {
+    /// Read `rows` features with `fill` (row `k` into a feature whose
+    /// buffers may be reused), identify, measure and format them.
+    fn process(
+        &mut self,
+        rows: usize,
+        mut fill: impl FnMut(usize, &mut InputFeature) -> Result<()>,
+        steps: &PartSteps<'_>,
+    ) {
+        self.read_error = None;
+        self.measure_error = None;
+        self.format_error = None;
+        self.results.clear();
+        for k in 0..rows {
+            let mut feature = match self.settlements.get_mut(k) {
+                Some(old) => std::mem::replace(&mut old.feature, blank_feature()),
+                None => blank_feature(),
+            };
+            match fill(k, &mut feature).and_then(|()| steps.identify(feature)) {
+                Ok(s) if k < self.settlements.len() => self.settlements[k] = s,
+                Ok(s) => self.settlements.push(s),
+                Err(e) => {
+                    self.settlements.truncate(k);
+                    self.read_error = Some(e);
+                    return;
+                }
+            }
+        }
+        self.settlements.truncate(rows);
+        for s in &self.settlements {
+            match steps.measure(s) {
+                Ok(r) => self.results.push(r),
+                Err(e) => {
+                    self.measure_error = Some(e);
+                    return;
+                }
+            }
+        }
+        if let Err(e) = steps.format(&self.settlements, &self.results, &mut self.formatted) {
+            self.format_error = Some(e);
+        }
+    }
+}
+
 /// Run the zone analysis and write `settlements.geojson`,
 /// `settlements.csv` and, with a country, `zone.geojson` into the output
 /// folder — all or nothing.
@@ -311,64 +418,100 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
     // Ids are checked whatever their source: two features with one GeoJSON
     // `id` would make the lists ambiguous just as two equal attributes would.
     let mut dups = DuplicateIds::default();
-    let stream = read_layer(&opts.settlements, &opts.read)?;
-    // Reading (own thread) → checks (here, in order) → measuring and
-    // formatting (parallel) → writing (here, in order).
-    for batch in prefetch_chunks(stream, CHUNK) {
-        let identified: Vec<Result<Settlement>> = batch
-            .into_par_iter()
-            .map(|f| opts.identity.identify(f?, &opts.settlements))
-            .collect();
-        let mut chunk: Vec<Settlement> = Vec::with_capacity(identified.len());
-        for s in identified {
-            // The first error in input order, whatever the thread count.
-            let s = s?;
-            dups.check(&s);
-            checks.add(&s);
-            chunk.push(s);
+    // Reading (own thread; for CSV only the framing) → decoding, measuring
+    // and formatting (parallel, PART_ROWS rows a task) → checks and writing
+    // (here, in order).
+    let mut parts: Vec<Part> = Vec::new();
+    for mut raw in prefetch_raw_chunks(&opts.settlements, &opts.read, CHUNK)? {
+        let (rows, syntax_error) = match &mut raw {
+            RawChunk::Features(items) => (items.len(), None),
+            RawChunk::Csv(batch) => (batch.len(), batch.take_error()),
+        };
+        let used = rows.div_ceil(PART_ROWS);
+        if parts.len() < used {
+            parts.resize_with(used, Part::default);
         }
-        let results: Vec<ZoneResult> = chunk
-            .par_iter()
-            .map(|s| {
-                if let Some(r) = cells
-                    .as_ref()
-                    .and_then(|c| classify_certified(&index, c, s, opts.distance_m, opts.distances))
-                {
-                    return Ok(r);
-                }
-                classify(
-                    &index,
-                    s,
-                    opts.distance_m,
-                    opts.polygon_mode,
-                    share_strip,
-                    &opts.settlements,
+        let parts = &mut parts[..used];
+        let steps = PartSteps {
+            opts,
+            index: &index,
+            cells: cells.as_ref(),
+            share_strip,
+            writer: &writer,
+        };
+        match &mut raw {
+            RawChunk::Features(items) => parts
+                .par_iter_mut()
+                .zip(items.par_chunks_mut(PART_ROWS))
+                .for_each(|(part, items)| {
+                    part.process(
+                        items.len(),
+                        |k, f| {
+                            *f = std::mem::replace(&mut items[k], Ok(blank_feature()))?;
+                            Ok(())
+                        },
+                        &steps,
+                    )
+                }),
+            RawChunk::Csv(batch) => parts.par_iter_mut().enumerate().for_each(|(j, part)| {
+                let first = j * PART_ROWS;
+                part.process(
+                    PART_ROWS.min(rows - first),
+                    |k, f| batch.decode_into(first + k, f),
+                    &steps,
                 )
-            })
-            .collect::<Result<_>>()?;
-        let formatted: Vec<FormattedRows> = chunk
-            .par_chunks(FORMAT_ROWS)
-            .zip(results.par_chunks(FORMAT_ROWS))
-            .map(|(ss, rs)| writer.format(ss.iter().zip(rs).map(|(s, r)| (s, r, &[] as &[Value]))))
-            .collect::<Result<_>>()?;
-        for r in &results {
-            summary.settlements += 1;
-            if r.in_zone {
-                summary.in_zone += 1;
-                let neighbour = if r.measurement.is_some() {
-                    r.nearest_neighbour.as_str()
-                } else {
-                    "not measured"
-                };
-                *summary
-                    .in_zone_by_neighbour
-                    .entry(neighbour.to_string())
-                    .or_default() += 1;
+            }),
+        }
+        // The first error in input order, whatever the thread count: reading
+        // (a CSV syntax error ends the rows), then measuring, then
+        // formatting, as when each stage ran over the whole chunk.
+        for part in parts.iter_mut() {
+            if let Some(e) = part.read_error.take() {
+                return Err(e);
             }
         }
-        for f in &formatted {
-            writer.write_formatted(f)?;
+        if let Some(e) = syntax_error {
+            return Err(e);
         }
+        for part in parts.iter_mut() {
+            if let Some(e) = part.measure_error.take() {
+                return Err(e);
+            }
+        }
+        for part in parts.iter_mut() {
+            if let Some(e) = part.format_error.take() {
+                return Err(e);
+            }
+        }
+        for part in parts.iter() {
+            for s in &part.settlements {
+                dups.check(s);
+                checks.add(s);
+            }
+            for r in &part.results {
+                summary.settlements += 1;
+                if r.in_zone {
+                    summary.in_zone += 1;
+                    let neighbour = if r.measurement.is_some() {
+                        r.nearest_neighbour.as_str()
+                    } else {
+                        "not measured"
+                    };
+                    match summary.in_zone_by_neighbour.get_mut(neighbour) {
+                        Some(n) => *n += 1,
+                        None => {
+                            summary
+                                .in_zone_by_neighbour
+                                .insert(neighbour.to_string(), 1);
+                        }
+                    }
+                }
+            }
+            writer.write_formatted(&part.formatted)?;
+        }
+    }
+    if let Some(c) = &cells {
+        tracing::debug!("certified cells: {} blocks of children", c.child_blocks());
     }
     if summary.settlements == 0 {
         return Err(Error::invalid(
@@ -422,5 +565,157 @@ pub fn selection_label(neighbours: &[String]) -> String {
             .map(|n| n.trim().to_ascii_uppercase())
             .collect::<Vec<_>>()
             .join("+")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("bz-zone-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// `n` points along the Kazakh–Chinese border region (a fixed
+    /// pattern: some in the zone, most out), as `id,name,lon,lat` rows.
+    fn rows(n: usize) -> Vec<(String, String, String, String)> {
+        (0..n)
+            .map(|i| {
+                let t = i as f64 / n as f64;
+                let lon = 79.0 + 3.0 * t;
+                let lat = 42.5 + 3.0 * ((i * 7919) % 1000) as f64 / 1000.0;
+                (
+                    format!("p{i}"),
+                    format!("n{}", i % 13),
+                    format!("{lon:.6}"),
+                    format!("{lat:.6}"),
+                )
+            })
+            .collect()
+    }
+
+    fn write_csv(path: &Path, rows: &[(String, String, String, String)]) {
+        let mut text = String::from("id,name,lon,lat\n");
+        for (id, name, lon, lat) in rows {
+            text.push_str(&format!("{id},{name},{lon},{lat}\n"));
+        }
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn options(settlements: PathBuf, out_dir: PathBuf, distances: Distances) -> ZoneOptions {
+        ZoneOptions {
+            border: Path::new(env!("CARGO_MANIFEST_DIR")).join("data/kz/border_lines.geojson"),
+            neighbour_field: "neighbour".into(),
+            neighbours: vec!["CHN".into()],
+            settlements,
+            read: ReadOptions::default(),
+            identity: IdentityFields {
+                id_field: Some("id".into()),
+                name_field: None,
+            },
+            distance_m: 20_000.0,
+            polygon_mode: PolygonMode::AnyPart,
+            distances,
+            geojson: false,
+            country: None,
+            out_dir,
+        }
+    }
+
+    fn with_threads<T: Send>(n: usize, f: impl FnOnce() -> T + Send) -> T {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap()
+            .install(f)
+    }
+
+    #[test]
+    fn csv_rows_decoded_in_parallel_give_what_the_geojson_reader_gives() {
+        // The same points as CSV (decoded in the parallel stage) and as
+        // NDJSON (decoded by the reader): byte-identical tables, with 1 and
+        // 2 threads, across several parts and two chunks.
+        let dir = temp_dir("csv-vs-ndjson");
+        let pts = rows(CHUNK + 3 * PART_ROWS + 7);
+        let csv = dir.join("s.csv");
+        write_csv(&csv, &pts);
+        let ndjson = dir.join("s.ndjson");
+        let mut text = String::new();
+        for (id, name, lon, lat) in &pts {
+            text.push_str(&format!(
+                "{{\"type\":\"Feature\",\"properties\":{{\"id\":\"{id}\",\"name\":\"{name}\"}},\
+                 \"geometry\":{{\"type\":\"Point\",\"coordinates\":[{lon},{lat}]}}}}\n"
+            ));
+        }
+        std::fs::write(&ndjson, text).unwrap();
+        for distances in [Distances::None, Distances::All] {
+            let reference = dir.join(format!("ref-{distances}"));
+            let s = run_zone(&options(ndjson.clone(), reference.clone(), distances)).unwrap();
+            assert_eq!(s.settlements, pts.len());
+            assert!(
+                s.in_zone > 100 && s.in_zone < pts.len() - 100,
+                "{}",
+                s.in_zone
+            );
+            let expected = std::fs::read(reference.join("settlements.csv")).unwrap();
+            for threads in [1, 2] {
+                let out = dir.join(format!("csv-{distances}-{threads}"));
+                let o = options(csv.clone(), out.clone(), distances);
+                let t = with_threads(threads, || run_zone(&o)).unwrap();
+                assert_eq!((t.settlements, t.in_zone), (s.settlements, s.in_zone));
+                let got = std::fs::read(out.join("settlements.csv")).unwrap();
+                assert!(got == expected, "{distances} {threads} threads");
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_error_in_input_order_wins_whatever_the_threads() {
+        // Errors in different parts of one chunk: a bad number (decoding),
+        // an empty id (identifying), a missing field (CSV syntax). Each is
+        // reported alone once the earlier ones are fixed.
+        let dir = temp_dir("first-error");
+        let mut pts = rows(3000);
+        pts[2500].0 = " ".into();
+        pts[1700].2 = "abc".into();
+        let ragged = |pts: &[(String, String, String, String)], name: &str| {
+            let p = dir.join(name);
+            write_csv(&p, pts);
+            // Row 2900 loses its last field.
+            let text = std::fs::read_to_string(&p).unwrap();
+            let mut lines: Vec<&str> = text.lines().collect();
+            let short = lines[2901].rsplit_once(',').unwrap().0.to_string();
+            lines[2901] = &short;
+            std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+            p
+        };
+        let expect = |p: PathBuf, what: &[&str]| {
+            for threads in [1, 2] {
+                let o = options(p.clone(), dir.join("out"), Distances::None);
+                let e = with_threads(threads, || run_zone(&o))
+                    .unwrap_err()
+                    .to_string();
+                for w in what {
+                    assert!(e.contains(w), "{threads} threads: {e}");
+                }
+            }
+        };
+        expect(
+            ragged(&pts, "a.csv"),
+            &["feature #1700, field 'lon'", "'abc' is not a number"],
+        );
+        pts[1700].2 = "80".into();
+        expect(
+            ragged(&pts, "b.csv"),
+            &["feature #2500, field 'id'", "the id attribute is empty"],
+        );
+        pts[2500].0 = "x".into();
+        expect(
+            ragged(&pts, "c.csv"),
+            &["feature #2900", "found record with 3 fields"],
+        );
     }
 }

@@ -176,7 +176,20 @@ impl SettlementWriter {
         rows: impl IntoIterator<Item = (&'a Settlement, &'a ZoneResult, &'a [Value])>,
     ) -> Result<FormattedRows> {
         let mut out = FormattedRows::default();
-        let mut csv = csv::Writer::from_writer(Vec::new());
+        self.format_into(rows, &mut out)?;
+        Ok(out)
+    }
+
+    /// As [`Self::format`], into `out` (cleared first; its buffers are
+    /// reused).
+    pub fn format_into<'a>(
+        &self,
+        rows: impl IntoIterator<Item = (&'a Settlement, &'a ZoneResult, &'a [Value])>,
+        out: &mut FormattedRows,
+    ) -> Result<()> {
+        out.geojson.clear();
+        out.csv.clear();
+        let mut csv = csv::Writer::from_writer(std::mem::take(&mut out.csv));
         let mut computed: Vec<(&str, Value)> = Vec::new();
         let mut number = String::new();
         for (s, r, extra) in rows {
@@ -267,7 +280,7 @@ impl SettlementWriter {
         out.csv = csv
             .into_inner()
             .map_err(|e| Error::io(&self.csv_path, "cannot write", e.into_error()))?;
-        Ok(out)
+        Ok(())
     }
 
     /// Write rows formatted by [`Self::format`].
