@@ -12,7 +12,8 @@ use crate::error::{Error, Location, Result};
 use crate::io::atomic::OutputSet;
 use crate::io::{prefetch_raw_chunks, read_layer, InputFeature, RawChunk, ReadOptions};
 use crate::report::layers::{
-    write_polygon_layer, DecidedBy, FormattedRows, SettlementLayout, SettlementWriter, ZoneResult,
+    write_polygon_layer, DecidedBy, FormattedRows, RowFormat, SettlementLayout, SettlementWriter,
+    ZoneResult,
 };
 use crate::rules::tax_regime::{decide, Eligibility};
 use crate::settlement::{DuplicateIds, Extent, IdentityFields, LayerCheck, Settlement};
@@ -268,7 +269,7 @@ struct PartSteps<'a> {
     index: &'a BorderIndex,
     cells: Option<&'a ZoneCells<'a>>,
     share_strip: Option<&'a MultiPolygon<f64>>,
-    writer: &'a SettlementWriter,
+    rows: &'a RowFormat,
 }
 
 impl PartSteps<'_> {
@@ -296,7 +297,7 @@ impl PartSteps<'_> {
 
     fn format(&self, ss: &[Settlement], rs: &[ZoneResult], out: &mut FormattedRows) -> Result<()> {
         let rows = ss.iter().zip(rs).map(|(s, r)| (s, r, &[] as &[Value]));
-        self.writer.format_into(rows, out)
+        self.rows.format_into(rows, out)
     }
 }
 
@@ -368,6 +369,72 @@ impl Part {
     }
 }
 
+/// The in-order stage: checks over the whole layer, counts, and the files.
+struct Written<'a> {
+    writer: &'a mut SettlementWriter,
+    dups: &'a mut DuplicateIds,
+    checks: &'a mut LayerCheck,
+    summary: &'a mut ZoneSummary,
+}
+
+impl Written<'_> {
+    /// Check, count and write measured parts, in order.
+    fn add(&mut self, parts: &[Part]) -> Result<()> {
+        for part in parts {
+            for s in &part.settlements {
+                self.dups.check(s);
+                self.checks.add(s);
+            }
+            for r in &part.results {
+                let summary = &mut *self.summary;
+                summary.settlements += 1;
+                if r.in_zone {
+                    summary.in_zone += 1;
+                    let neighbour = if r.measurement.is_some() {
+                        r.nearest_neighbour.as_str()
+                    } else {
+                        "not measured"
+                    };
+                    match summary.in_zone_by_neighbour.get_mut(neighbour) {
+                        Some(n) => *n += 1,
+                        None => {
+                            summary
+                                .in_zone_by_neighbour
+                                .insert(neighbour.to_string(), 1);
+                        }
+                    }
+                }
+            }
+            self.writer.write_formatted(&part.formatted)?;
+        }
+        Ok(())
+    }
+}
+
+/// The first error of a chunk's parts in input order: reading (then the
+/// CSV syntax error that ended the rows), then measuring, then formatting.
+fn first_error(parts: &mut [Part], syntax_error: Option<Error>) -> Result<()> {
+    for part in parts.iter_mut() {
+        if let Some(e) = part.read_error.take() {
+            return Err(e);
+        }
+    }
+    if let Some(e) = syntax_error {
+        return Err(e);
+    }
+    for part in parts.iter_mut() {
+        if let Some(e) = part.measure_error.take() {
+            return Err(e);
+        }
+    }
+    for part in parts.iter_mut() {
+        if let Some(e) = part.format_error.take() {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 /// Run the zone analysis and write `settlements.geojson`,
 /// `settlements.csv` and, with a country, `zone.geojson` into the output
 /// folder — all or nothing.
@@ -420,96 +487,70 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
     let mut dups = DuplicateIds::default();
     // Reading (own thread; for CSV only the framing) → decoding, measuring
     // and formatting (parallel, PART_ROWS rows a task) → checks and writing
-    // (here, in order).
-    let mut parts: Vec<Part> = Vec::new();
+    // (in order), the writing of one chunk beside the measuring of the next.
+    let steps = PartSteps {
+        opts,
+        index: &index,
+        cells: cells.as_ref(),
+        share_strip,
+        rows: &writer.row_format(),
+    };
+    let mut written = Written {
+        writer: &mut writer,
+        dups: &mut dups,
+        checks: &mut checks,
+        summary: &mut summary,
+    };
+    // The parts of the chunk being measured, and of the one being written.
+    let mut measuring: Vec<Part> = Vec::new();
+    let mut writing: Vec<Part> = Vec::new();
+    let mut to_write = 0;
     for mut raw in prefetch_raw_chunks(&opts.settlements, &opts.read, CHUNK)? {
         let (rows, syntax_error) = match &mut raw {
             RawChunk::Features(items) => (items.len(), None),
             RawChunk::Csv(batch) => (batch.len(), batch.take_error()),
         };
         let used = rows.div_ceil(PART_ROWS);
-        if parts.len() < used {
-            parts.resize_with(used, Part::default);
+        if measuring.len() < used {
+            measuring.resize_with(used, Part::default);
         }
-        let parts = &mut parts[..used];
-        let steps = PartSteps {
-            opts,
-            index: &index,
-            cells: cells.as_ref(),
-            share_strip,
-            writer: &writer,
-        };
-        match &mut raw {
-            RawChunk::Features(items) => parts
-                .par_iter_mut()
-                .zip(items.par_chunks_mut(PART_ROWS))
-                .for_each(|(part, items)| {
+        let parts = &mut measuring[..used];
+        let (wrote, ()) = rayon::join(
+            || written.add(&writing[..to_write]),
+            || match &mut raw {
+                RawChunk::Features(items) => parts
+                    .par_iter_mut()
+                    .zip(items.par_chunks_mut(PART_ROWS))
+                    .for_each(|(part, items)| {
+                        part.process(
+                            items.len(),
+                            |k, f| {
+                                *f = std::mem::replace(&mut items[k], Ok(blank_feature()))?;
+                                Ok(())
+                            },
+                            &steps,
+                        )
+                    }),
+                RawChunk::Csv(batch) => parts.par_iter_mut().enumerate().for_each(|(j, part)| {
+                    let first = j * PART_ROWS;
                     part.process(
-                        items.len(),
-                        |k, f| {
-                            *f = std::mem::replace(&mut items[k], Ok(blank_feature()))?;
-                            Ok(())
-                        },
+                        PART_ROWS.min(rows - first),
+                        |k, f| batch.decode_into(first + k, f),
                         &steps,
                     )
                 }),
-            RawChunk::Csv(batch) => parts.par_iter_mut().enumerate().for_each(|(j, part)| {
-                let first = j * PART_ROWS;
-                part.process(
-                    PART_ROWS.min(rows - first),
-                    |k, f| batch.decode_into(first + k, f),
-                    &steps,
-                )
-            }),
-        }
-        // The first error in input order, whatever the thread count: reading
-        // (a CSV syntax error ends the rows), then measuring, then
-        // formatting, as when each stage ran over the whole chunk.
-        for part in parts.iter_mut() {
-            if let Some(e) = part.read_error.take() {
-                return Err(e);
-            }
-        }
-        if let Some(e) = syntax_error {
-            return Err(e);
-        }
-        for part in parts.iter_mut() {
-            if let Some(e) = part.measure_error.take() {
-                return Err(e);
-            }
-        }
-        for part in parts.iter_mut() {
-            if let Some(e) = part.format_error.take() {
-                return Err(e);
-            }
-        }
-        for part in parts.iter() {
-            for s in &part.settlements {
-                dups.check(s);
-                checks.add(s);
-            }
-            for r in &part.results {
-                summary.settlements += 1;
-                if r.in_zone {
-                    summary.in_zone += 1;
-                    let neighbour = if r.measurement.is_some() {
-                        r.nearest_neighbour.as_str()
-                    } else {
-                        "not measured"
-                    };
-                    match summary.in_zone_by_neighbour.get_mut(neighbour) {
-                        Some(n) => *n += 1,
-                        None => {
-                            summary
-                                .in_zone_by_neighbour
-                                .insert(neighbour.to_string(), 1);
-                        }
-                    }
-                }
-            }
-            writer.write_formatted(&part.formatted)?;
-        }
+            },
+        );
+        // The first error in input order, whatever the thread count: the
+        // earlier chunk's writing, then this chunk's reading (a CSV syntax
+        // error ends the rows), measuring, formatting — as when each stage
+        // ran over the whole chunk.
+        wrote?;
+        first_error(parts, syntax_error)?;
+        std::mem::swap(&mut measuring, &mut writing);
+        to_write = used;
     }
+    written.add(&writing[..to_write])?;
     if let Some(c) = &cells {
         tracing::debug!("certified cells: {} blocks of children", c.child_blocks());
     }

@@ -103,6 +103,14 @@ pub struct FormattedRows {
 pub struct SettlementWriter {
     geojson: Option<FeatureCollectionWriter<TempWriter>>,
     csv: TempWriter,
+    rows: RowFormat,
+}
+
+/// How [`SettlementWriter`] formats rows, apart from the writer: rows can be
+/// formatted on other threads while the writer writes earlier ones.
+#[derive(Debug, Clone)]
+pub struct RowFormat {
+    geojson: bool,
     extra: Vec<String>,
     share: bool,
     decided_by: bool,
@@ -153,14 +161,22 @@ impl SettlementWriter {
             .into_inner()
             .map_err(|e| Error::io(&csv_path, "cannot write", e.into_error()))?;
         Ok(SettlementWriter {
+            rows: RowFormat {
+                geojson: geojson.is_some(),
+                extra,
+                share,
+                decided_by,
+                geojson_path,
+                csv_path,
+            },
             geojson,
             csv,
-            extra,
-            share,
-            decided_by,
-            geojson_path,
-            csv_path,
         })
+    }
+
+    /// The row format, to format rows with while this writer writes.
+    pub fn row_format(&self) -> RowFormat {
+        self.rows.clone()
     }
 
     /// Write one settlement; `extra` holds one value per extra column.
@@ -171,6 +187,37 @@ impl SettlementWriter {
 
     /// Format rows (no I/O, so chunks can be formatted in parallel and then
     /// written in order with [`Self::write_formatted`]).
+    pub fn format<'a>(
+        &self,
+        rows: impl IntoIterator<Item = (&'a Settlement, &'a ZoneResult, &'a [Value])>,
+    ) -> Result<FormattedRows> {
+        self.rows.format(rows)
+    }
+
+    /// Write rows formatted by [`Self::format`].
+    pub fn write_formatted(&mut self, rows: &FormattedRows) -> Result<()> {
+        if let Some(g) = &mut self.geojson {
+            g.write_formatted(&rows.geojson)
+                .map_err(werr(&self.rows.geojson_path))?;
+        }
+        self.csv
+            .write_all(&rows.csv)
+            .map_err(werr(&self.rows.csv_path))
+    }
+
+    /// Close both files.
+    pub fn finish(self) -> Result<()> {
+        if let Some(g) = self.geojson {
+            let g = g.finish().map_err(werr(&self.rows.geojson_path))?;
+            finish(g, &self.rows.geojson_path)?;
+        }
+        finish(self.csv, &self.rows.csv_path)
+    }
+}
+
+impl RowFormat {
+    /// Format rows (no I/O, so chunks can be formatted in parallel and then
+    /// written in order with [`SettlementWriter::write_formatted`]).
     pub fn format<'a>(
         &self,
         rows: impl IntoIterator<Item = (&'a Settlement, &'a ZoneResult, &'a [Value])>,
@@ -189,12 +236,11 @@ impl SettlementWriter {
     ) -> Result<()> {
         out.geojson.clear();
         out.csv.clear();
-        let mut csv = csv::Writer::from_writer(std::mem::take(&mut out.csv));
         let mut computed: Vec<(&str, Value)> = Vec::new();
         let mut number = String::new();
         for (s, r, extra) in rows {
             let m = r.measurement.as_ref();
-            if self.geojson.is_some() {
+            if self.geojson {
                 // The computed fields override input attributes of the same
                 // name (in place) or follow them: no copy of the properties.
                 computed.clear();
@@ -228,77 +274,224 @@ impl SettlementWriter {
                 )
                 .map_err(werr(&self.geojson_path))?;
             }
-            // Field by field into the CSV writer, numbers through one
-            // reused buffer: no allocation per field.
-            let cerr = |e: csv::Error| Error::io(&self.csv_path, "cannot write", e.into());
-            let mut num = |csv: &mut csv::Writer<Vec<u8>>, args: std::fmt::Arguments| {
+            // Field by field into the CSV text, numbers through one reused
+            // buffer: no allocation per field.
+            let line = &mut out.csv;
+            let mut number = |line: &mut Vec<u8>, args: std::fmt::Arguments| {
                 use std::fmt::Write as _;
                 number.clear();
                 let _ = number.write_fmt(args);
-                csv.write_field(number.as_bytes())
+                csv_field(line, number.as_bytes());
             };
-            csv.write_field(&s.id).map_err(cerr)?;
-            csv.write_field(&s.name).map_err(cerr)?;
-            num(&mut csv, format_args!("{}", r.representative.x)).map_err(cerr)?;
-            num(&mut csv, format_args!("{}", r.representative.y)).map_err(cerr)?;
-            match m {
-                Some(m) => {
-                    num(&mut csv, format_args!("{:.3}", m.distance_m)).map_err(cerr)?;
-                    csv.write_field(&r.nearest_neighbour).map_err(cerr)?;
-                }
-                None => {
-                    csv.write_field("").map_err(cerr)?;
-                    csv.write_field("").map_err(cerr)?;
-                }
+            csv_field(line, s.id.as_bytes());
+            line.push(b',');
+            csv_field(line, s.name.as_bytes());
+            line.push(b',');
+            shortest_decimal(line, r.representative.x);
+            line.push(b',');
+            shortest_decimal(line, r.representative.y);
+            line.push(b',');
+            if let Some(m) = m {
+                number(line, format_args!("{:.3}", m.distance_m));
+                line.push(b',');
+                csv_field(line, r.nearest_neighbour.as_bytes());
+            } else {
+                line.push(b',');
             }
-            csv.write_field(if r.in_zone { "true" } else { "false" })
-                .map_err(cerr)?;
-            match m {
-                Some(m) => {
-                    num(&mut csv, format_args!("{}", m.nearest.foot.x)).map_err(cerr)?;
-                    num(&mut csv, format_args!("{}", m.nearest.foot.y)).map_err(cerr)?;
-                }
-                None => {
-                    csv.write_field("").map_err(cerr)?;
-                    csv.write_field("").map_err(cerr)?;
-                }
+            line.extend_from_slice(if r.in_zone { b",true," } else { b",false," });
+            if let Some(m) = m {
+                shortest_decimal(line, m.nearest.foot.x);
+                line.push(b',');
+                shortest_decimal(line, m.nearest.foot.y);
+            } else {
+                line.push(b',');
             }
             if self.share {
-                match r.zone_share {
-                    Some(v) => num(&mut csv, format_args!("{v:.6}")).map_err(cerr)?,
-                    None => csv.write_field("").map_err(cerr)?,
+                line.push(b',');
+                if let Some(v) = r.zone_share {
+                    number(line, format_args!("{v:.6}"));
                 }
             }
             if self.decided_by {
-                csv.write_field(r.decided_by.as_str()).map_err(cerr)?;
+                line.push(b',');
+                csv_field(line, r.decided_by.as_str().as_bytes());
             }
             for v in extra {
-                csv.write_field(crate::io::property_text(v)).map_err(cerr)?;
+                line.push(b',');
+                match v {
+                    Value::String(t) => csv_field(line, t.as_bytes()),
+                    other => csv_field(line, crate::io::property_text(other).as_bytes()),
+                }
             }
-            csv.write_record(None::<&[u8]>).map_err(cerr)?;
+            line.push(b'\n');
         }
-        out.csv = csv
-            .into_inner()
-            .map_err(|e| Error::io(&self.csv_path, "cannot write", e.into_error()))?;
         Ok(())
     }
+}
 
-    /// Write rows formatted by [`Self::format`].
-    pub fn write_formatted(&mut self, rows: &FormattedRows) -> Result<()> {
-        if let Some(g) = &mut self.geojson {
-            g.write_formatted(&rows.geojson)
-                .map_err(werr(&self.geojson_path))?;
+/// Append `field` to a CSV line as the `csv` crate writes it by default
+/// (RFC 4180): quoted, with inner quotes doubled, when it holds a comma, a
+/// quote or a line break; as is otherwise.
+fn csv_field(line: &mut Vec<u8>, field: &[u8]) {
+    if field
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        line.push(b'"');
+        for &b in field {
+            if b == b'"' {
+                line.push(b'"');
+            }
+            line.push(b);
         }
-        self.csv.write_all(&rows.csv).map_err(werr(&self.csv_path))
+        line.push(b'"');
+    } else {
+        line.extend_from_slice(field);
     }
+}
 
-    /// Close both files.
-    pub fn finish(self) -> Result<()> {
-        if let Some(g) = self.geojson {
-            let g = g.finish().map_err(werr(&self.geojson_path))?;
-            finish(g, &self.geojson_path)?;
+/// `v` = m × 2^e with m odd (or 0).
+fn binary_parts(v: f64) -> (u64, i32) {
+    let bits = v.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    let (m, e) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1 << 52), biased - 1075)
+    };
+    if m == 0 {
+        return (0, 0);
+    }
+    (m >> m.trailing_zeros(), e + m.trailing_zeros() as i32)
+}
+
+/// A quick necessary condition for `v` (finite, non-zero) to be exactly
+/// some whole number ending in 5 times 10^`q`: with `v` = m × 2^e, m odd,
+/// e < 0, the exact decimal expansion of `v` ends exactly −e places after
+/// the point, so it must end at 10^`q`; an integer below 2^53 is never
+/// halfway between two shortest candidates (they would be within ½ of it).
+fn may_be_halfway(v: f64, q: i32) -> bool {
+    let (_, e) = binary_parts(v);
+    if e < 0 {
+        e == q
+    } else {
+        v.abs() >= 9_007_199_254_740_992.0
+    }
+}
+
+/// Whether `v` (finite, non-negative) is exactly `n` × 10^`q` (`n` > 0).
+///
+/// `v` = m × 2^e exactly; both sides are split into 2^i × 5^j × (a number
+/// prime to 10) and compared part by part.
+fn is_exactly(v: f64, n: u64, q: i32) -> bool {
+    fn split(x: u64) -> (u64, i32, i32) {
+        let twos = x.trailing_zeros() as i32;
+        let mut x = x >> twos;
+        let mut fives = 0;
+        while x.is_multiple_of(5) {
+            x /= 5;
+            fives += 1;
         }
-        finish(self.csv, &self.csv_path)
+        (x, twos, fives)
+    }
+    let (m, e) = binary_parts(v);
+    if m == 0 || n == 0 {
+        return m == n;
+    }
+    let (m_rest, m_twos, m_fives) = split(m);
+    let (n_rest, n_twos, n_fives) = split(n);
+    // m·2^e = n·2^q·5^q
+    m_rest == n_rest && m_twos + e == n_twos + q && m_fives == n_fives + q
+}
+
+/// Append `v` as Rust's `{}` prints an `f64`: the shortest digits that read
+/// back as `v` (the nearest such; of two as near, the larger in magnitude),
+/// never an exponent
+/// (`80`, `0.0000001`, `-0`), `NaN`/`inf`/`-inf` when not finite.
+///
+/// The digits come from `ryu`: the same shortest, nearest digits as `{}`'s
+/// except when `v` lies exactly halfway between the two nearest (then `ryu`
+/// rounds to even and `{}` up: `2⁻²⁵` is `0.000000029802322387695313`);
+/// that case is recognised exactly and left to `{}`. The layout (`ryu`'s
+/// `1e-7`, `80.0`) is redone here. About twice as fast as `{}`.
+fn shortest_decimal(line: &mut Vec<u8>, v: f64) {
+    use std::io::Write as _;
+    if !v.is_finite() {
+        let _ = write!(line, "{v}");
+        return;
+    }
+    let mut buffer = ryu::Buffer::new();
+    let text = buffer.format_finite(v).as_bytes();
+    let (negative, text) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let (mantissa, exponent) = match text.iter().position(|&b| b == b'e') {
+        Some(e) => (
+            &text[..e],
+            std::str::from_utf8(&text[e + 1..])
+                .ok()
+                .and_then(|x| x.parse::<i32>().ok())
+                .expect("ryu writes a decimal exponent"),
+        ),
+        None => (text, 0),
+    };
+    // The value is 0.DIGITS × 10^point: significant digits only.
+    let mut digits = [0u8; 32];
+    let mut n = 0;
+    let mut point = exponent;
+    let mut before_dot = true;
+    for &b in mantissa {
+        match b {
+            b'.' => before_dot = false,
+            b'0' if n == 0 => {
+                if !before_dot {
+                    point -= 1;
+                }
+            }
+            _ => {
+                digits[n] = b;
+                n += 1;
+                if before_dot {
+                    point += 1;
+                }
+            }
+        }
+    }
+    while n > 0 && digits[n - 1] == b'0' {
+        n -= 1;
+    }
+    let digits = &digits[..n];
+    // The tie: v is exactly DIGITS followed by a 5.
+    if !digits.is_empty() && may_be_halfway(v, point - n as i32 - 1) {
+        let halfway = digits
+            .iter()
+            .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'))
+            * 10
+            + 5;
+        if is_exactly(v.abs(), halfway, point - n as i32 - 1) {
+            let _ = write!(line, "{v}");
+            return;
+        }
+    }
+    if negative {
+        line.push(b'-');
+    }
+    if digits.is_empty() {
+        line.push(b'0');
+    } else if point <= 0 {
+        line.extend_from_slice(b"0.");
+        line.extend(std::iter::repeat_n(b'0', point.unsigned_abs() as usize));
+        line.extend_from_slice(digits);
+    } else if point as usize >= digits.len() {
+        line.extend_from_slice(digits);
+        line.extend(std::iter::repeat_n(b'0', point as usize - digits.len()));
+    } else {
+        let (int, frac) = digits.split_at(point as usize);
+        line.extend_from_slice(int);
+        line.push(b'.');
+        line.extend_from_slice(frac);
     }
 }
 
@@ -323,4 +516,129 @@ pub fn write_text(out: &mut OutputSet, path: &Path, text: &str) -> Result<()> {
     let mut w = out.create(path)?;
     w.write_all(text.as_bytes()).map_err(werr(path))?;
     finish(w, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shortest(v: f64) -> String {
+        let mut line = Vec::new();
+        shortest_decimal(&mut line, v);
+        String::from_utf8(line).unwrap()
+    }
+
+    #[test]
+    fn shortest_decimal_prints_what_display_prints() {
+        // Hand-checked layouts: integers without ".0", no exponents; a tie
+        // (2⁻²⁵ = 0.0000000298023223876953125 exactly) rounds up.
+        for (v, text) in [
+            (2f64.powi(-25), "0.000000029802322387695313"),
+            (80.0, "80"),
+            (-0.0, "-0"),
+            (0.0, "0"),
+            (1e-7, "0.0000001"),
+            (1.5e-7, "0.00000015"),
+            (1e16, "10000000000000000"),
+            (123456789012345680.0, "123456789012345680"),
+            (78.8170534, "78.8170534"),
+            (-100.05, "-100.05"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ] {
+            assert_eq!(shortest(v), text);
+        }
+        // Against `{}` itself: extremes, powers of ten and of two, values
+        // with 1 to 9 decimals like coordinates, and random bit patterns
+        // over the whole range (SplitMix64).
+        let mut values = vec![
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::MIN,
+            f64::EPSILON,
+            5e-324,
+            f64::from_bits(0x000F_FFFF_FFFF_FFFF), // the largest subnormal
+        ];
+        for e in -325..=308 {
+            values.push(format!("1e{e}").parse().unwrap());
+            values.push(format!("9.999999999999999e{e}").parse().unwrap());
+        }
+        for e in -1074..=1023 {
+            values.push(2f64.powi(e));
+        }
+        // Short exact expansions, where ties happen: odd k × 2^e.
+        for e in -90..=-20 {
+            for k in (1..4000).step_by(2) {
+                values.push(f64::from(k) * 2f64.powi(e));
+            }
+        }
+        let mut state = 0x1234_5678_u64;
+        let mut next = || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        for _ in 0..300_000 {
+            values.push(f64::from_bits(next()));
+            let decimals = (next() % 10) as i32;
+            let lon = (next() % 3_600_000_000) as f64 / 1e7 - 180.0;
+            values.push((lon * 10f64.powi(decimals)).round() / 10f64.powi(decimals));
+            values.push((next() % 100_000_000) as f64 / 1000.0);
+        }
+        for v in values {
+            for v in [v, -v] {
+                assert_eq!(shortest(v), format!("{v}"), "{:#x}", v.to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn exact_decimals_are_recognised() {
+        assert!(is_exactly(0.5, 5, -1));
+        assert!(is_exactly(80.0, 8, 1));
+        assert!(is_exactly(2f64.powi(-25), 298023223876953125, -25));
+        assert!(!is_exactly(0.1, 1, -1)); // 0.1 is not exactly a double
+        assert!(!is_exactly(2f64.powi(-25), 298023223876953125, -24));
+        assert!(is_exactly(1e22, 1, 22));
+        assert!(!is_exactly(1e23, 1, 23)); // 1e23 rounds to a neighbour
+                                           // The smallest subnormal, 2⁻¹⁰⁷⁴, is not 4.9e-324.
+        assert!(!is_exactly(5e-324, 49, -325));
+        assert!(is_exactly(2f64.powi(-3), 125, -3));
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_as_the_csv_crate_quotes_them() {
+        let fields = [
+            "",
+            "plain",
+            "a,b",
+            "say \"hi\"",
+            "two\nlines",
+            "cr\r",
+            "Қорғас",
+            " space ",
+            "'",
+            "#",
+            "\"",
+            ",",
+        ];
+        let mut ours = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                ours.push(b',');
+            }
+            csv_field(&mut ours, f.as_bytes());
+        }
+        ours.push(b'\n');
+        let mut theirs = csv::Writer::from_writer(Vec::new());
+        theirs.write_record(fields).unwrap();
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            String::from_utf8(theirs.into_inner().unwrap()).unwrap()
+        );
+    }
 }
