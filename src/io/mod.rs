@@ -4,6 +4,9 @@
 //! never held as text and parsed tree at once), each carrying its 0-based
 //! index in the layer so that any later error can name it. Coordinates are
 //! validated on the way in: every position must be a finite WGS84 lon/lat.
+//! For large batches, [`prefetch_raw_chunks`] reads a layer ahead on its own
+//! thread; CSV rows are only framed there and decoded by the consumer, in
+//! parallel ([`RawChunk`]).
 
 pub mod atomic;
 pub mod csv;
