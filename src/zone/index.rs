@@ -384,29 +384,13 @@ impl SegmentIndex {
     /// frontier nearest first, and the search stops when the next box is
     /// farther than the best exact distance so far (or than `bound_m`).
     pub fn nearest_within(&self, p: LonLat, bound_m: f64) -> Option<Nearest> {
-        self.nearest_or_near_enough(p, bound_m, f64::NEG_INFINITY)
-    }
-
-    /// As [`Self::nearest_within`], but the search stops at the first
-    /// point found no farther than `enough_m`: the answer is then a point
-    /// of the border within `enough_m` (an upper bound of the distance),
-    /// not necessarily the nearest. When the distance exceeds `enough_m`
-    /// the answer is exactly that of [`Self::nearest_within`]. For yes/no
-    /// questions such as "is p within 19 km?", where the nearest point
-    /// itself does not matter.
-    pub fn nearest_or_near_enough(
-        &self,
-        p: LonLat,
-        bound_m: f64,
-        enough_m: f64,
-    ) -> Option<Nearest> {
         if self.segments.is_empty() {
             return None;
         }
         FRONTIER.with(|frontier| {
             let mut frontier = frontier.borrow_mut();
             frontier.clear();
-            let best = self.search(p, bound_m, enough_m, &mut frontier);
+            let best = self.search(p, bound_m, &mut frontier);
             frontier.clear();
             best
         })
@@ -416,7 +400,6 @@ impl SegmentIndex {
         &self,
         p: LonLat,
         mut bound_m: f64,
-        enough_m: f64,
         frontier: &mut BinaryHeap<Reverse<(u64, u32)>>,
     ) -> Option<Nearest> {
         let q = ecef(p);
@@ -506,9 +489,6 @@ impl SegmentIndex {
                 continue;
             }
             keep_if_better(id, seg.nearest_from(p, from_a), &mut bound_m, &mut best);
-            if bound_m <= enough_m {
-                break;
-            }
         }
         best
     }
@@ -698,39 +678,6 @@ mod tests {
                 "node {node}: {} ≫ {worst}",
                 ball.radius_m
             );
-        }
-    }
-
-    #[test]
-    fn near_enough_stops_early_but_never_lies() {
-        let mut s = 5;
-        let mut line = Vec::new();
-        let (mut x, mut y) = (70.0, 45.0);
-        for _ in 0..300 {
-            line.push(Coord { x, y });
-            x += 0.01 + 0.02 * rand01(&mut s);
-            y += 0.03 * (rand01(&mut s) - 0.5);
-        }
-        let idx = SegmentIndex::build([line.as_slice()]);
-        for _ in 0..300 {
-            let p = Coord {
-                x: 69.0 + 8.0 * rand01(&mut s),
-                y: 43.0 + 4.0 * rand01(&mut s),
-            };
-            let exact = idx.nearest_brute_force(p).unwrap();
-            let enough = 20_000.0;
-            let got = idx.nearest_or_near_enough(p, 60_000.0, enough);
-            if exact.distance_m > enough {
-                // Beyond `enough`: exactly the nearest (or none past 60 km).
-                assert_eq!(got, (exact.distance_m <= 60_000.0).then_some(exact));
-            } else {
-                // A real point of the border within `enough`, at a distance
-                // no less than the minimum.
-                let n = got.unwrap();
-                let g = &idx.segments()[n.segment].geodesic;
-                assert!(n.distance_m <= enough && n.distance_m >= exact.distance_m);
-                assert!((g.nearest(p).distance_m - n.distance_m).abs() < 1e-9);
-            }
         }
     }
 
