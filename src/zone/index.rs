@@ -111,6 +111,10 @@ struct Ball {
 /// 500 km, ~8 km at 2,000 km) and the node's ball is tried as well. Only
 /// speed depends on it: both bounds are proven.
 const BALL_FROM_M: f64 = 800_000.0;
+/// … and only for nodes whose radius is under 1/100 of the distance:
+/// larger balls rarely prune, and their children are tried anyway
+/// (measured on 100k points against China: 15.5 → 13.6 ball checks a point).
+const BALL_RATIO: f64 = 100.0;
 
 #[derive(Debug, Clone, Copy)]
 struct FlatSlot {
@@ -448,8 +452,8 @@ impl SegmentIndex {
                 // under that key when it is the larger, so that nodes are
                 // expanded in the order of the tighter bound.
                 let mut centre_m = None;
-                if key2 > BALL_FROM_M * BALL_FROM_M {
-                    let ball = &self.flat.balls[node as usize];
+                let ball = &self.flat.balls[node as usize];
+                if key2 > BALL_FROM_M * BALL_FROM_M && ball.radius_m * BALL_RATIO < key2.sqrt() {
                     let c = if target & BALL_CHECKED != 0 {
                         // Keyed by (c − r)²: recover c, rounded down a
                         // micrometre so that it stays a lower bound.
