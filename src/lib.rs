@@ -29,6 +29,8 @@ pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod settlement;
+#[cfg(test)]
+mod test_rand;
 pub mod zone;
 
 pub use error::{Error, Result};

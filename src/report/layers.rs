@@ -575,13 +575,7 @@ mod tests {
             }
         }
         let mut state = 0x1234_5678_u64;
-        let mut next = || {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        };
+        let mut next = || crate::test_rand::next_u64(&mut state);
         for _ in 0..300_000 {
             values.push(f64::from_bits(next()));
             let decimals = (next() % 10) as i32;

@@ -456,13 +456,7 @@ mod tests {
     /// pseudo-random order (SplitMix64).
     fn points_near(line: &[LonLat], n: usize) -> Vec<LonLat> {
         let mut state = 0x5EED_u64;
-        let mut next = || {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = || crate::test_rand::rand01(&mut state);
         (0..n)
             .map(|_| {
                 let v = line[(next() * line.len() as f64) as usize % line.len()];

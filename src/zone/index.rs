@@ -598,14 +598,7 @@ mod tests {
     use super::*;
     use geo::Coord;
 
-    /// A deterministic pseudo-random sequence (SplitMix64) for test inputs.
-    fn rand01(state: &mut u64) -> f64 {
-        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = *state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
+    use crate::test_rand::{rand01, random_walk};
 
     /// Every segment under `node`, collected through the frozen tree.
     fn segments_under(flat: &FlatTree, node: usize, out: &mut Vec<usize>) {
@@ -624,14 +617,7 @@ mod tests {
         // A wiggly 600-vertex line: every node's ball must contain 11
         // points along each of its segments (ends included), measured
         // with independent inverse solutions.
-        let mut s = 7;
-        let mut line = Vec::new();
-        let (mut x, mut y) = (75.0, 44.0);
-        for _ in 0..600 {
-            line.push(Coord { x, y });
-            x += 0.01 + 0.02 * rand01(&mut s);
-            y += 0.03 * (rand01(&mut s) - 0.5);
-        }
+        let line = random_walk(&mut 7, 600, (75.0, 44.0), (0.01, 0.02), (0.03, 0.5));
         let idx = SegmentIndex::build([line.as_slice()]);
         let flat = &idx.flat;
         assert_eq!(flat.balls.len(), flat.nodes.len());
@@ -690,13 +676,7 @@ mod tests {
         // Points 200–3,000 km from a short line: the ball bounds prune
         // here, and the answer must still be the brute-force minimum.
         let mut s = 11;
-        let mut line = Vec::new();
-        let (mut x, mut y) = (80.0, 44.0);
-        for _ in 0..300 {
-            line.push(Coord { x, y });
-            x += 0.005 + 0.01 * rand01(&mut s);
-            y += 0.02 * (rand01(&mut s) - 0.3);
-        }
+        let line = random_walk(&mut s, 300, (80.0, 44.0), (0.005, 0.01), (0.02, 0.3));
         let idx = SegmentIndex::build([line.as_slice()]);
         for _ in 0..200 {
             let p = Coord {
@@ -712,13 +692,7 @@ mod tests {
     #[test]
     fn branch_and_bound_equals_brute_force() {
         let mut s = 42;
-        let mut line = Vec::new();
-        let (mut x, mut y) = (70.0, 45.0);
-        for _ in 0..400 {
-            line.push(Coord { x, y });
-            x += 0.02 + 0.03 * rand01(&mut s);
-            y += 0.04 * (rand01(&mut s) - 0.5);
-        }
+        let mut line = random_walk(&mut s, 400, (70.0, 45.0), (0.02, 0.03), (0.04, 0.5));
         line.push(*line.last().unwrap()); // a repeated vertex is skipped
         let idx = SegmentIndex::build([line.as_slice()]);
         assert_eq!(idx.segments().len(), 399);
