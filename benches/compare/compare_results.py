@@ -18,7 +18,8 @@ import pandas as pd
 def load(path):
     df = pd.read_csv(path, dtype={"id": str}, keep_default_na=False)
     dcol = "border_distance_m" if "border_distance_m" in df.columns else "distance_m"
-    out = pd.DataFrame({"id": df["id"], "d": df[dcol].astype(float)})
+    # Membership-only tools leave the distance empty.
+    out = pd.DataFrame({"id": df["id"], "d": pd.to_numeric(df[dcol], errors="coerce")})
     out["zone"] = df["in_zone"].astype(str).str.lower().isin(["true", "1"])
     if "lon" in df.columns:
         out["lon"], out["lat"] = df["lon"], df["lat"]
@@ -38,6 +39,23 @@ def main():
     j = ref.add_suffix("_ref").join(tool.add_suffix("_tool"), how="inner")
     err = (j["d_tool"] - j["d_ref"]).abs()
     wrong = j[j["zone_tool"] != j["zone_ref"]]
+    if err.isna().all():
+        # No distances (membership only): report the misclassified points.
+        wrong_only = {
+            "label": args.label,
+            "rows": int(len(j)),
+            "misclassified": int(len(wrong)),
+            "false_in": int((wrong["zone_tool"]).sum()),
+            "false_out": int((~wrong["zone_tool"]).sum()),
+        }
+        print(
+            f"{args.label}: {len(j)} rows, membership only, misclassified {len(wrong)} "
+            f"({wrong_only['false_in']} false in, {wrong_only['false_out']} false out)"
+        )
+        if args.json:
+            with open(args.json, "a") as f:
+                f.write(json.dumps(wrong_only) + "\n")
+        return
     worst = err.idxmax()
     row = {
         "label": args.label,

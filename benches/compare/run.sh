@@ -94,6 +94,9 @@ for w in "${WORKLOADS[@]}"; do
     for crs in utm lcc; do
       timed "gp_${crs}_$tag" "$PY" "$HERE/geopandas_zone.py" --points "$PTS" --id-field "$IDF" "${nb[@]}" --crs "$crs" --out "$OUT/gp_${crs}_$tag.csv"
       compare "gp_${crs}_$tag" "$OUT/gp_${crs}_$tag.csv" "$OUT/bz_$tag/settlements.csv"
+      # Membership only, as bzc: sjoin(predicate="dwithin").
+      timed "gpw_${crs}_$tag" "$PY" "$HERE/geopandas_zone.py" --points "$PTS" --id-field "$IDF" "${nb[@]}" --crs "$crs" --method dwithin --out "$OUT/gpw_${crs}_$tag.csv"
+      compare "gpw_${crs}_$tag" "$OUT/gpw_${crs}_$tag.csv" "$OUT/bz_$tag/settlements.csv"
     done
     timed "pg_$tag" "$PY" "$HERE/postgis_zone.py" --host "$PGDIR" --points "$PTS" --id-field "$IDF" "${nb[@]}" --out "$OUT/pg_$tag.csv"
     compare "pg_$tag" "$OUT/pg_$tag.csv" "$OUT/bz_$tag/settlements.csv"
