@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use geo::{Geometry, Point};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{validate_coordinates, FeatureStream, InputFeature, ReadOptions};
 use crate::error::{Error, Location, Result};
@@ -200,16 +200,6 @@ impl CsvColumns {
         feature.geometry = Geometry::Point(Point::new(coord[0], coord[1]));
         validate_coordinates(&feature.geometry, &self.path, index)
     }
-
-    /// A feature with no attributes, to decode into.
-    fn blank() -> InputFeature {
-        InputFeature {
-            index: 0,
-            feature_id: None,
-            properties: Map::new(),
-            geometry: Geometry::Point(Point::new(0.0, 0.0)),
-        }
-    }
 }
 
 fn bad_row(path: &Path, index: usize, e: &csv::Error) -> Error {
@@ -235,7 +225,7 @@ pub fn read_points(path: &Path, options: &ReadOptions) -> Result<FeatureStream> 
         let item = record
             .map_err(|e| bad_row(&columns.path, index, &e))
             .and_then(|record| {
-                let mut feature = CsvColumns::blank();
+                let mut feature = InputFeature::blank();
                 columns.decode_into(index, &record, &mut feature)?;
                 Ok(feature)
             });
@@ -355,6 +345,7 @@ pub fn read_batches(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Map;
     use std::io::Write;
 
     fn tmp(name: &str, text: &[u8]) -> std::path::PathBuf {
@@ -414,7 +405,7 @@ mod tests {
     /// reused feature; the syntax error, if any, last.
     fn batched(p: &Path, opts: &ReadOptions, rows: usize) -> Vec<Result<InputFeature>> {
         let mut out = Vec::new();
-        let mut feature = CsvColumns::blank();
+        let mut feature = InputFeature::blank();
         for mut batch in read_batches(p, opts, rows).unwrap() {
             for row in 0..batch.len() {
                 out.push(
@@ -486,7 +477,7 @@ mod tests {
     #[test]
     fn a_reused_feature_of_another_layer_is_rebuilt() {
         let p = tmp("reuse.csv", b"code,x,y\n7,80,44\n");
-        let mut feature = CsvColumns::blank();
+        let mut feature = InputFeature::blank();
         feature.properties.insert("other".into(), Value::from(1));
         feature.properties.insert("code".into(), Value::from(2));
         feature.feature_id = Some(Value::from(9));

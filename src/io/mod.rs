@@ -35,6 +35,19 @@ pub struct InputFeature {
     pub geometry: Geometry<f64>,
 }
 
+impl InputFeature {
+    /// A point feature with no attributes, to decode into (allocates
+    /// nothing).
+    pub fn blank() -> Self {
+        InputFeature {
+            index: 0,
+            feature_id: None,
+            properties: Map::new(),
+            geometry: Geometry::Point(geo::Point::new(0.0, 0.0)),
+        }
+    }
+}
+
 /// A boxed stream of features.
 pub type FeatureStream = Box<dyn Iterator<Item = Result<InputFeature>> + Send>;
 
@@ -100,9 +113,30 @@ pub struct ReadOptions {
 /// A missing or unreadable file, an unknown extension; format errors come
 /// from the stream itself, each naming the feature.
 pub fn read_layer(path: &Path, options: &ReadOptions) -> Result<FeatureStream> {
+    match reader_for(path, options)? {
+        #[cfg(feature = "gdal")]
+        Reader::Gdal => gdal::read_layer(path, options),
+        Reader::BuiltIn(LayerFormat::GeoJson) => geojson::read_feature_collection(path),
+        Reader::BuiltIn(LayerFormat::NdJson) => geojson::read_ndjson(path),
+        Reader::BuiltIn(LayerFormat::Csv) => csv::read_points(path, options),
+    }
+}
+
+/// Which reader [`read_layer`] uses for a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// The `gdal` module.
+    #[cfg(feature = "gdal")]
+    Gdal,
+    /// One of the built-in readers.
+    BuiltIn(LayerFormat),
+}
+
+/// The reader for `path` read with `options` (see [`read_layer`]).
+fn reader_for(path: &Path, options: &ReadOptions) -> Result<Reader> {
     #[cfg(feature = "gdal")]
     if gdal::handles(path, options) {
-        return gdal::read_layer(path, options);
+        return Ok(Reader::Gdal);
     }
     #[cfg(not(feature = "gdal"))]
     if options.layer.is_some() || options.crs.is_some() {
@@ -110,11 +144,22 @@ pub fn read_layer(path: &Path, options: &ReadOptions) -> Result<FeatureStream> {
             "--layer and --crs need borderzone built with --features gdal",
         ));
     }
-    match LayerFormat::from_path(path)? {
-        LayerFormat::GeoJson => geojson::read_feature_collection(path),
-        LayerFormat::NdJson => geojson::read_ndjson(path),
-        LayerFormat::Csv => csv::read_points(path, options),
-    }
+    LayerFormat::from_path(path).map(Reader::BuiltIn)
+}
+
+/// Run `items` on its own thread, at most two items ahead of the consumer.
+fn read_ahead<T: Send + 'static>(
+    items: impl Iterator<Item = T> + Send + 'static,
+) -> impl Iterator<Item = T> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<T>(2);
+    std::thread::spawn(move || {
+        for item in items {
+            if tx.send(item).is_err() {
+                return;
+            }
+        }
+    });
+    rx.into_iter()
 }
 
 /// Read `stream` on its own thread, `chunk` features at a time, at most two
@@ -124,10 +169,12 @@ pub fn prefetch_chunks(
     mut stream: FeatureStream,
     chunk: usize,
 ) -> impl Iterator<Item = Vec<Result<InputFeature>>> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<InputFeature>>>(2);
-    std::thread::spawn(move || loop {
+    let mut failed = false;
+    read_ahead(std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
         let mut batch = Vec::with_capacity(chunk);
-        let mut failed = false;
         for item in stream.by_ref().take(chunk) {
             failed = item.is_err();
             batch.push(item);
@@ -135,11 +182,8 @@ pub fn prefetch_chunks(
                 break;
             }
         }
-        if batch.is_empty() || tx.send(batch).is_err() || failed {
-            return;
-        }
-    });
-    rx.into_iter()
+        (!batch.is_empty()).then_some(batch)
+    }))
 }
 
 /// A chunk of a layer as read: decoded features, or CSV rows only framed
@@ -165,30 +209,14 @@ pub fn prefetch_raw_chunks(
     options: &ReadOptions,
     chunk: usize,
 ) -> Result<Box<dyn Iterator<Item = RawChunk>>> {
-    #[cfg(feature = "gdal")]
-    let by_gdal = gdal::handles(path, options);
-    #[cfg(not(feature = "gdal"))]
-    let by_gdal = false;
-    let is_csv = !by_gdal
-        && options.layer.is_none()
-        && options.crs.is_none()
-        && LayerFormat::from_path(path)? == LayerFormat::Csv;
-    if !is_csv {
+    if reader_for(path, options)? != Reader::BuiltIn(LayerFormat::Csv) {
         let stream = read_layer(path, options)?;
         return Ok(Box::new(
             prefetch_chunks(stream, chunk).map(RawChunk::Features),
         ));
     }
-    let mut batches = csv::read_batches(path, options, chunk)?;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<RawChunk>(2);
-    std::thread::spawn(move || {
-        for batch in batches.by_ref() {
-            if tx.send(RawChunk::Csv(batch)).is_err() {
-                return;
-            }
-        }
-    });
-    Ok(Box::new(rx.into_iter()))
+    let batches = csv::read_batches(path, options, chunk)?;
+    Ok(Box::new(read_ahead(batches).map(RawChunk::Csv)))
 }
 
 /// Read a whole (small) layer into memory, e.g. borders or a country outline.

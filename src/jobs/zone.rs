@@ -315,16 +315,6 @@ struct Part {
     format_error: Option<Error>,
 }
 
-/// A feature to decode into (no allocation).
-fn blank_feature() -> InputFeature {
-    InputFeature {
-        index: 0,
-        feature_id: None,
-        properties: Map::new(),
-        geometry: Geometry::Point(geo::Point::new(0.0, 0.0)),
-    }
-}
-
 impl Part {
     /// Read `rows` features with `fill` (row `k` into a feature whose
     /// buffers may be reused), identify, measure and format them.
@@ -340,8 +330,8 @@ impl Part {
         self.results.clear();
         for k in 0..rows {
             let mut feature = match self.settlements.get_mut(k) {
-                Some(old) => std::mem::replace(&mut old.feature, blank_feature()),
-                None => blank_feature(),
+                Some(old) => std::mem::replace(&mut old.feature, InputFeature::blank()),
+                None => InputFeature::blank(),
             };
             match fill(k, &mut feature).and_then(|()| steps.identify(feature)) {
                 Ok(s) if k < self.settlements.len() => self.settlements[k] = s,
@@ -525,7 +515,7 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
                         part.process(
                             items.len(),
                             |k, f| {
-                                *f = std::mem::replace(&mut items[k], Ok(blank_feature()))?;
+                                *f = std::mem::replace(&mut items[k], Ok(InputFeature::blank()))?;
                                 Ok(())
                             },
                             &steps,

@@ -220,7 +220,7 @@ impl FlatTree {
         let of_segments = |node: usize| slots_of(node).iter().all(|s| s.target & SEGMENT_BIT != 0);
         // Nodes of segments (the most, and independent of each other): in
         // parallel.
-        let leaf: Vec<Option<(LonLat, Vec<f64>)>> = (0..n)
+        let mut leaf: Vec<Option<(LonLat, Vec<f64>)>> = (0..n)
             .into_par_iter()
             .map(|node| {
                 if !of_segments(node) {
@@ -253,8 +253,8 @@ impl FlatTree {
         let mut reach = vec![f64::INFINITY; self.slots.len()];
         for node in (0..n).rev() {
             let (start, end) = self.nodes[node];
-            let (centre, reaches) = match &leaf[node] {
-                Some((centre, reaches)) => (*centre, reaches.clone()),
+            let (centre, reaches) = match leaf[node].take() {
+                Some(done) => done,
                 None => {
                     let slots = slots_of(node);
                     let centre = closest(
