@@ -237,7 +237,6 @@ impl RowFormat {
         out.geojson.clear();
         out.csv.clear();
         let mut computed: Vec<(&str, Value)> = Vec::new();
-        let mut number = String::new();
         for (s, r, extra) in rows {
             let m = r.measurement.as_ref();
             if self.geojson {
@@ -274,14 +273,12 @@ impl RowFormat {
                 )
                 .map_err(werr(&self.geojson_path))?;
             }
-            // Field by field into the CSV text, numbers through one reused
-            // buffer: no allocation per field.
+            // Field by field into the CSV text, no allocation per field.
+            // Fixed-point numbers never need quoting: written straight in
+            // (writing into a Vec cannot fail).
             let line = &mut out.csv;
-            let mut number = |line: &mut Vec<u8>, args: std::fmt::Arguments| {
-                use std::fmt::Write as _;
-                number.clear();
-                let _ = number.write_fmt(args);
-                csv_field(line, number.as_bytes());
+            let number = |line: &mut Vec<u8>, args: std::fmt::Arguments| {
+                let _ = std::io::Write::write_fmt(line, args);
             };
             csv_field(line, s.id.as_bytes());
             line.push(b',');
