@@ -7,15 +7,20 @@
 //! between junctions and keep their full vertex geometry, so lengths are
 //! exact sums of geodesic segment lengths and snapping lands on the real road.
 
+use std::sync::OnceLock;
+
 use geo::Coord;
 use rayon::prelude::*;
 
-use super::segment_index::{Box3, SegmentIndex};
+use super::segment_index::{outward_box, Box3, SegmentIndex};
 use super::speeds::{RoadClass, SpeedTable};
 use crate::geodesy::{self, LonLat};
 
 /// "No node / no edge" in the u32 index arrays.
 pub(crate) const NONE: u32 = u32::MAX;
+
+/// Edges per parallel task when measuring lengths and boxing segments.
+const EDGE_RUN: usize = 4096;
 
 /// Which way a road may be driven, relative to its vertex order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -291,9 +296,18 @@ impl GraphBuilder {
             node_of[v as usize] = node_pos.len() as u32;
             node_pos.push(coords[v as usize]);
         }
-        // Split ways at junctions.
-        let mut edges = Vec::new();
-        let mut geom: Vec<LonLat> = Vec::with_capacity(way_vertices.len());
+        // Split ways at junctions. Every way ends at a junction, so its
+        // edges share one vertex each with the next: the sizes are known.
+        let edge_count = ways.len()
+            + (0..ways.len())
+                .map(|w| {
+                    let vs = &way_vertices[way_start[w] + 1..way_start[w + 1] - 1];
+                    vs.iter().filter(|&&v| node_of[v as usize] != NONE).count()
+                })
+                .sum::<usize>();
+        let mut edges = Vec::with_capacity(edge_count);
+        let mut geom: Vec<LonLat> =
+            Vec::with_capacity(way_vertices.len() + edge_count - ways.len());
         for (w, info) in ways.iter().enumerate() {
             let vs = &way_vertices[way_start[w]..way_start[w + 1]];
             let mut start = 0;
@@ -317,46 +331,64 @@ impl GraphBuilder {
                 start = i;
             }
         }
-        drop(coords);
+        drop((coords, way_vertices, way_start, node_of));
         assert!(edges.len() < (1 << 31), "too many edges for u32 indices");
-        // Exact lengths: cumulative geodesic length at every geometry vertex,
-        // each edge's run of `geom_cum_m` filled in parallel.
+        // Exact lengths (cumulative geodesic length at every geometry vertex)
+        // and the padded segment boxes for snapping, in one parallel pass
+        // over runs of edges (each run owns its stretch of `geom_cum_m`).
         let mut geom_cum_m = vec![0.0; geom.len()];
-        {
-            let mut runs: Vec<(&mut [f64], &[LonLat])> = Vec::with_capacity(edges.len());
+        let boxes: Vec<(Box3, (u32, u32))> = {
+            let mut runs: Vec<&mut [f64]> = Vec::with_capacity(edges.len() / EDGE_RUN + 1);
             let mut rest = geom_cum_m.as_mut_slice();
-            for e in &edges {
-                let (run, tail) = rest.split_at_mut((e.geom_end - e.geom_start) as usize);
-                runs.push((run, &geom[e.geom_start as usize..e.geom_end as usize]));
+            for chunk in edges.chunks(EDGE_RUN) {
+                let n = (chunk[chunk.len() - 1].geom_end - chunk[0].geom_start) as usize;
+                let (run, tail) = rest.split_at_mut(n);
+                runs.push(run);
                 rest = tail;
             }
-            runs.into_par_iter().with_min_len(256).for_each(|(out, g)| {
-                let mut acc = 0.0;
-                for (k, pair) in g.windows(2).enumerate() {
-                    acc += geodesy::distance_m(pair[0], pair[1]);
-                    out[k + 1] = acc;
-                }
-            });
-        }
-        for e in edges.iter_mut() {
-            e.length_m = geom_cum_m[e.geom_end as usize - 1];
-            let info = &ways[e.way as usize];
-            let speed_ms = speeds.speed_kmh(info.road_class(), info.maxspeed_kmh) / 3.6;
-            e.time_s = e.length_m / speed_ms;
-        }
+            let geom = &geom;
+            let ways = &ways;
+            edges
+                .par_chunks_mut(EDGE_RUN)
+                .zip(runs)
+                .enumerate()
+                .flat_map_iter(|(c, (chunk, cum))| {
+                    let base = chunk[0].geom_start as usize;
+                    let mut boxes = Vec::new();
+                    for (j, e) in chunk.iter_mut().enumerate() {
+                        let (g0, g1) = (e.geom_start as usize, e.geom_end as usize);
+                        let cum = &mut cum[g0 - base..g1 - base];
+                        let mut prev = geodesy::SurfacePoint::new(geom[g0]);
+                        cum[0] = 0.0;
+                        for k in g0 + 1..g1 {
+                            let next = geodesy::SurfacePoint::new(geom[k]);
+                            let step_m = geodesy::short_line_m(&prev, &next)
+                                .unwrap_or_else(|| geodesy::distance_m(geom[k - 1], geom[k]));
+                            cum[k - g0] = cum[k - 1 - g0] + step_m;
+                            let (lo, hi) = geodesy::padded_chord_box(prev.xyz, next.xyz, step_m);
+                            let edge = (c * EDGE_RUN + j) as u32;
+                            boxes.push((outward_box(lo, hi), (edge, k as u32 - 1)));
+                            prev = next;
+                        }
+                        e.length_m = cum[g1 - g0 - 1];
+                        let info = &ways[e.way as usize];
+                        let speed_ms = speeds.speed_kmh(info.road_class(), info.maxspeed_kmh) / 3.6;
+                        e.time_s = e.length_m / speed_ms;
+                    }
+                    boxes
+                })
+                .collect()
+        };
         let n = node_pos.len();
-        // The segment index (for snapping) and the adjacency are independent:
-        // build them side by side.
-        let (segment_index, ((forward, reverse), (component, component_count))) = rayon::join(
-            || segment_index(&edges, &geom, &geom_cum_m),
+        // The segment index (for snapping), the reverse adjacency (for the
+        // searches from the facilities) and the components are independent:
+        // build them side by side. The forward adjacency is built on first
+        // use.
+        let (segment_index, (reverse, (component, component_count))) = rayon::join(
+            || SegmentIndex::build(boxes),
             || {
                 rayon::join(
-                    || {
-                        rayon::join(
-                            || Csr::from_edges(n, &edges, false),
-                            || Csr::from_edges(n, &edges, true),
-                        )
-                    },
+                    || Csr::from_edges(n, &edges, true),
                     || components(n, &edges),
                 )
             },
@@ -367,7 +399,7 @@ impl GraphBuilder {
             geom,
             geom_cum_m,
             ways,
-            forward,
+            forward: OnceLock::new(),
             reverse,
             component,
             component_count,
@@ -409,23 +441,6 @@ fn components(n: usize, edges: &[Edge]) -> (Vec<u32>, usize) {
 /// The index of every segment's padded ECEF bounding box, with (edge, global
 /// geometry index of the segment's first vertex), for exact snapping (filter
 /// step).
-fn segment_index(edges: &[Edge], geom: &[LonLat], geom_cum_m: &[f64]) -> SegmentIndex {
-    let ecef: Vec<[f64; 3]> = geom.par_iter().map(|&p| geodesy::ecef(p)).collect();
-    let segments: Vec<(Box3, (u32, u32))> = edges
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(ei, e)| {
-            let (ecef, cum) = (&ecef, geom_cum_m);
-            (e.geom_start as usize..e.geom_end as usize - 1).map(move |k| {
-                let (lo, hi) = geodesy::padded_chord_box(ecef[k], ecef[k + 1], cum[k + 1] - cum[k]);
-                let bx = [lo[0], lo[1], lo[2], hi[0], hi[1], hi[2]];
-                (bx, (ei as u32, k as u32))
-            })
-        })
-        .collect();
-    drop(ecef);
-    SegmentIndex::build(segments)
-}
 
 /// The frozen road graph. Immutable; share it across threads by reference.
 #[derive(Debug)]
@@ -435,7 +450,7 @@ pub struct RoadGraph {
     geom: Vec<LonLat>,
     geom_cum_m: Vec<f64>,
     ways: Vec<WayInfo>,
-    forward: Csr,
+    forward: OnceLock<Csr>,
     reverse: Csr,
     component: Vec<u32>,
     component_count: usize,
@@ -490,9 +505,11 @@ impl RoadGraph {
         &self.ways
     }
 
-    /// Outgoing arcs (forward graph).
+    /// Outgoing arcs (forward graph), built on first use: the searches of
+    /// the access job run on the reverse graph only.
     pub fn forward(&self) -> &Csr {
-        &self.forward
+        self.forward
+            .get_or_init(|| Csr::from_edges(self.node_pos.len(), &self.edges, false))
     }
 
     /// Incoming arcs (reversed graph): `arcs(v)` lists the arcs `u → v` with

@@ -1,15 +1,15 @@
 //! Roads from an OpenStreetMap PBF file.
 //!
-//! Two passes: the first keeps the drivable `highway=*` ways (with their
-//! node ids, or their coordinates when the file has `LocationsOnWays`), the
-//! second reads the coordinates of only the nodes those ways use, in
-//! parallel. Ways whose nodes are missing from the file (clipped extracts)
+//! Two passes, each decoding the blocks in parallel: the first keeps the
+//! drivable `highway=*` ways (with their node ids, or their coordinates when
+//! the file has `LocationsOnWays`), the second reads the coordinates of only
+//! the nodes those ways use. Ways whose nodes are missing from the file (clipped extracts)
 //! are split into the runs of consecutive present nodes; the missing
 //! references are counted, not fatal.
 
 use std::path::Path;
 
-use osmpbf::{BlobDecode, BlobReader, Element, ElementReader};
+use osmpbf::{BlobDecode, BlobReader, Element};
 use rayon::prelude::*;
 
 use super::graph::{GraphBuilder, Oneway, RoadGraph, WayInfo, NONE};
@@ -88,6 +88,99 @@ pub fn oneway_from_tags(
     }
 }
 
+/// The drivable ways of one PBF block (`index` counts the block's ways).
+#[derive(Default)]
+struct BlockWays {
+    stats: OsmReadStats,
+    raw: Vec<RawWay>,
+    need_nodes: bool,
+}
+
+impl BlockWays {
+    fn add(&mut self, el: Element<'_>, opts: &OsmRoadOptions) {
+        let stats = &mut self.stats;
+        let w = match el {
+            Element::Node(_) | Element::DenseNode(_) => {
+                stats.nodes += 1;
+                return;
+            }
+            Element::Relation(_) => return,
+            Element::Way(w) => w,
+        };
+        let index = stats.ways;
+        stats.ways += 1;
+        let (mut highway, mut oneway, mut maxspeed, mut name, mut junction, mut area) =
+            (None, None, None, None, None, false);
+        for (k, v) in w.tags() {
+            match k {
+                "highway" => highway = Some(v),
+                "oneway" => oneway = Some(v),
+                "maxspeed" => maxspeed = Some(v),
+                "name" => name = Some(v),
+                "junction" => junction = Some(v),
+                "area" => area = v == "yes",
+                _ => {}
+            }
+        }
+        let Some(highway) = highway else { return };
+        stats.highway_ways += 1;
+        let Some(class) = RoadClass::from_osm(highway).filter(|&c| drivable(c, opts)) else {
+            return;
+        };
+        if area {
+            return;
+        }
+        stats.drivable_ways += 1;
+        let maxspeed_kmh = maxspeed.and_then(parse_maxspeed_kmh);
+        match (maxspeed, maxspeed_kmh) {
+            (Some(_), Some(_)) => stats.maxspeed_used += 1,
+            (Some(_), None) => stats.maxspeed_fallback += 1,
+            _ => {}
+        }
+        let oneway = oneway_from_tags(oneway, Some(class), junction);
+        if oneway != Oneway::No {
+            stats.oneway_ways += 1;
+        }
+        let refs: Vec<i64> = w.refs().collect();
+        let locations: Vec<LonLat> = w
+            .node_locations()
+            .map(|l| LonLat {
+                x: l.lon(),
+                y: l.lat(),
+            })
+            .collect();
+        if locations.len() != refs.len() {
+            self.need_nodes = true;
+        }
+        let info = WayInfo {
+            class: Some(class),
+            maxspeed_kmh,
+            oneway,
+            name: name.map(str::to_string),
+            source_id: w.id(),
+        };
+        self.raw.push(RawWay {
+            index,
+            info,
+            refs,
+            locations,
+        });
+    }
+}
+
+impl OsmReadStats {
+    /// Add the counts of the first pass over one block.
+    fn add(&mut self, block: &OsmReadStats) {
+        self.nodes += block.nodes;
+        self.ways += block.ways;
+        self.highway_ways += block.highway_ways;
+        self.drivable_ways += block.drivable_ways;
+        self.maxspeed_used += block.maxspeed_used;
+        self.maxspeed_fallback += block.maxspeed_fallback;
+        self.oneway_ways += block.oneway_ways;
+    }
+}
+
 /// Read the drivable road network of an OSM PBF file and freeze it.
 ///
 /// Kept: `highway` = motorway, trunk, primary, secondary, tertiary (and
@@ -113,84 +206,50 @@ pub fn read_roads(
         }
         _ => Error::format(Location::file(path), format!("corrupt PBF: {e}")),
     };
-    let open = || ElementReader::from_path(path).map_err(&pbf_err);
-    // Pass 1: ways.
-    let mut stats = OsmReadStats::default();
-    let mut raw = Vec::new();
-    let mut need_nodes = false;
-    open()?
-        .for_each(|el| match el {
-            Element::Node(_) | Element::DenseNode(_) => stats.nodes += 1,
-            Element::Way(w) => {
-                let index = stats.ways;
-                stats.ways += 1;
-                let (mut highway, mut oneway, mut maxspeed, mut name, mut junction, mut area) =
-                    (None, None, None, None, None, false);
-                for (k, v) in w.tags() {
-                    match k {
-                        "highway" => highway = Some(v),
-                        "oneway" => oneway = Some(v),
-                        "maxspeed" => maxspeed = Some(v),
-                        "name" => name = Some(v),
-                        "junction" => junction = Some(v),
-                        "area" => area = v == "yes",
-                        _ => {}
+    // Pass 1: ways, blocks decoded in parallel; each block's ways are
+    // numbered within it, then in file order once the blocks are sorted.
+    // The first error in file order is reported, whatever the threads.
+    let mut blocks: Vec<(usize, Result<BlockWays>)> = BlobReader::from_path(path)
+        .map_err(&pbf_err)?
+        .enumerate()
+        .par_bridge()
+        .map(|(seq, blob)| {
+            let block = blob.map_err(&pbf_err).and_then(|blob| {
+                let mut out = BlockWays::default();
+                if let BlobDecode::OsmData(block) = blob.decode().map_err(&pbf_err)? {
+                    for el in block.elements() {
+                        out.add(el, opts);
                     }
                 }
-                let Some(highway) = highway else { return };
-                stats.highway_ways += 1;
-                let Some(class) = RoadClass::from_osm(highway).filter(|&c| drivable(c, opts))
-                else {
-                    return;
-                };
-                if area {
-                    return;
-                }
-                stats.drivable_ways += 1;
-                let maxspeed_kmh = maxspeed.and_then(parse_maxspeed_kmh);
-                match (maxspeed, maxspeed_kmh) {
-                    (Some(_), Some(_)) => stats.maxspeed_used += 1,
-                    (Some(_), None) => stats.maxspeed_fallback += 1,
-                    _ => {}
-                }
-                let oneway = oneway_from_tags(oneway, Some(class), junction);
-                if oneway != Oneway::No {
-                    stats.oneway_ways += 1;
-                }
-                let refs: Vec<i64> = w.refs().collect();
-                let locations: Vec<LonLat> = w
-                    .node_locations()
-                    .map(|l| LonLat {
-                        x: l.lon(),
-                        y: l.lat(),
-                    })
-                    .collect();
-                if locations.len() != refs.len() {
-                    need_nodes = true;
-                }
-                let info = WayInfo {
-                    class: Some(class),
-                    maxspeed_kmh,
-                    oneway,
-                    name: name.map(str::to_string),
-                    source_id: w.id(),
-                };
-                raw.push(RawWay {
-                    index,
-                    info,
-                    refs,
-                    locations,
-                });
-            }
-            Element::Relation(_) => {}
+                Ok(out)
+            });
+            (seq, block)
         })
-        .map_err(pbf_err)?;
+        .collect();
+    blocks.sort_unstable_by_key(|(seq, _)| *seq);
+    let mut stats = OsmReadStats::default();
+    let kept = blocks
+        .iter()
+        .flat_map(|(_, b)| b.as_ref().map(|b| b.raw.len()))
+        .sum();
+    let mut raw = Vec::with_capacity(kept);
+    let mut need_nodes = false;
+    for (_, block) in blocks {
+        let block = block?;
+        let first_way = stats.ways;
+        stats.add(&block.stats);
+        need_nodes |= block.need_nodes;
+        raw.extend(block.raw.into_iter().map(|mut w| {
+            w.index += first_way;
+            w
+        }));
+    }
     // Every node id the ways use, sorted: a node's place in this list is its
     // index in the arrays below (no hash maps over node ids).
-    let mut ids: Vec<i64> = raw.iter().flat_map(|w| w.refs.iter().copied()).collect();
-    ids.par_sort_unstable();
-    ids.dedup();
-    let ids = &ids;
+    let mut used_ids: Vec<i64> = raw.iter().flat_map(|w| w.refs.iter().copied()).collect();
+    used_ids.par_sort_unstable();
+    used_ids.dedup();
+    let ids = &used_ids;
     let index_of = |r: i64| ids.binary_search(&r).expect("every ref is listed") as u32;
     let refs: Vec<Vec<u32>> = raw
         .par_iter()
@@ -283,6 +342,8 @@ pub fn read_roads(
             n => stats.extra_pieces += n - 1,
         }
     }
+    // The graph is frozen without the lookup tables above.
+    drop((used_ids, positions, vertex_of));
     Ok((builder.freeze(speeds), stats))
 }
 

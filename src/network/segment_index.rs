@@ -22,8 +22,39 @@ use rayon::prelude::*;
 /// Children per node.
 const FANOUT: usize = 16;
 
-/// An axis-aligned 3-D box: `[lo_x, lo_y, lo_z, hi_x, hi_y, hi_z]`.
-pub(crate) type Box3 = [f64; 6];
+/// An axis-aligned 3-D box: `[lo_x, lo_y, lo_z, hi_x, hi_y, hi_z]`, in
+/// single precision (half the memory of a national network's boxes),
+/// rounded outward from the exact box by [`outward_box`] so that it still
+/// contains it: distances to it stay lower bounds.
+pub(crate) type Box3 = [f32; 6];
+
+/// The single-precision box containing the box from `lo` to `hi`.
+pub(crate) fn outward_box(lo: [f64; 3], hi: [f64; 3]) -> Box3 {
+    let down = |x: f64| {
+        let f = x as f32;
+        if f64::from(f) > x {
+            f.next_down()
+        } else {
+            f
+        }
+    };
+    let up = |x: f64| {
+        let f = x as f32;
+        if f64::from(f) < x {
+            f.next_up()
+        } else {
+            f
+        }
+    };
+    [
+        down(lo[0]),
+        down(lo[1]),
+        down(lo[2]),
+        up(hi[0]),
+        up(hi[1]),
+        up(hi[2]),
+    ]
+}
 
 /// The packed tree. Level 0 holds the items' boxes in key order; level `l`
 /// node `i` covers level `l - 1` entries `i * FANOUT .. (i + 1) * FANOUT`.
@@ -53,10 +84,11 @@ fn union(a: &Box3, b: &Box3) -> Box3 {
 fn distance_2(b: &Box3, q: &[f64; 3]) -> f64 {
     let mut d = 0.0;
     for k in 0..3 {
-        let v = if q[k] < b[k] {
-            b[k] - q[k]
-        } else if q[k] > b[k + 3] {
-            q[k] - b[k + 3]
+        let (lo, hi) = (f64::from(b[k]), f64::from(b[k + 3]));
+        let v = if q[k] < lo {
+            lo - q[k]
+        } else if q[k] > hi {
+            q[k] - hi
         } else {
             0.0
         };
@@ -88,6 +120,7 @@ impl SegmentIndex {
             .map(|(b, _)| *b)
             .reduce_with(|a, b| union(&a, &b))
             .expect("non-empty");
+        let extent = extent.map(f64::from);
         let scale: Vec<f64> = (0..3)
             .map(|k| {
                 let span = extent[k + 3] - extent[k];
@@ -102,7 +135,8 @@ impl SegmentIndex {
             .par_iter()
             .enumerate()
             .map(|(i, (b, _))| {
-                let q = |k: usize| (((b[k] + b[k + 3]) * 0.5 - extent[k]) * scale[k]) as u64;
+                let centre = |k: usize| (f64::from(b[k]) + f64::from(b[k + 3])) * 0.5;
+                let q = |k: usize| ((centre(k) - extent[k]) * scale[k]) as u64;
                 (
                     spread3(q(0)) | (spread3(q(1)) << 1) | (spread3(q(2)) << 2),
                     i as u32,
@@ -227,6 +261,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn single_precision_boxes_contain_the_exact_ones() {
+        // ECEF-sized values (up to 6,400 km) with sub-metre fractions: the
+        // f32 box may grow by its rounding, never shrink.
+        let mut s = 99u64;
+        for _ in 0..100_000 {
+            let mut v = || crate::test_rand::rand01(&mut s) * 1.28e7 - 6.4e6;
+            let (a, b) = ([v(), v(), v()], [v(), v(), v()]);
+            let lo = [0, 1, 2].map(|k| a[k].min(b[k]));
+            let hi = [0, 1, 2].map(|k| a[k].max(b[k]));
+            let f = outward_box(lo, hi);
+            for k in 0..3 {
+                assert!(f64::from(f[k]) <= lo[k] && f64::from(f[k + 3]) >= hi[k]);
+                // ...by at most one f32 step (0.5 m at 6,400 km).
+                assert!(lo[k] - f64::from(f[k]) <= 0.5 && f64::from(f[k + 3]) - hi[k] <= 0.5);
+            }
+        }
+    }
+
+    #[test]
     fn nearest_order_matches_brute_force() {
         let mut s = 12345u64;
         let mut r = || {
@@ -238,7 +291,8 @@ mod tests {
         let items: Vec<(Box3, (u32, u32))> = (0..5000)
             .map(|i| {
                 let (x, y, z) = (r(), r(), r());
-                ([x, y, z, x + r() * 0.01, y + r() * 0.01, z], (i, i))
+                let hi = [x + r() * 0.01, y + r() * 0.01, z];
+                (outward_box([x, y, z], hi), (i, i))
             })
             .collect();
         let idx = SegmentIndex::build(items.clone());
