@@ -438,10 +438,6 @@ fn components(n: usize, edges: &[Edge]) -> (Vec<u32>, usize) {
     (component, component_count as usize)
 }
 
-/// The index of every segment's padded ECEF bounding box, with (edge, global
-/// geometry index of the segment's first vertex), for exact snapping (filter
-/// step).
-
 /// The frozen road graph. Immutable; share it across threads by reference.
 #[derive(Debug)]
 pub struct RoadGraph {
