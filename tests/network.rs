@@ -423,18 +423,7 @@ fn csr_multi_source_dijkstra_matches_plain_reference_on_random_graphs() {
         let rev: Vec<(u32, Arc)> = arcs_fwd
             .iter()
             .enumerate()
-            .map(|(i, &(u, v, l, t))| {
-                (
-                    v as u32,
-                    Arc {
-                        node: u as u32,
-                        edge: i as u32,
-                        forward: true,
-                        length_m: l,
-                        time_s: t,
-                    },
-                )
-            })
+            .map(|(i, &(u, v, l, t))| (v as u32, Arc::new(u as u32, i as u32, true, l, t)))
             .collect();
         let csr = Csr::from_arcs(n, &rev);
         let seeds: Vec<Seed> = (0..1 + rng.below(4))

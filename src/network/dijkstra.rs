@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::graph::{Arc, Csr, NONE};
+use super::graph::{Arc, Csr, FORWARD_BIT, NONE};
 
 /// What a shortest path minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -81,8 +81,6 @@ struct NodeState {
     /// the edge's vertex order.
     pred_edge: u32,
 }
-
-const FORWARD_BIT: u32 = 1 << 31;
 
 /// Reusable buffers of one search; one per thread.
 #[derive(Debug, Clone)]
@@ -194,7 +192,7 @@ impl DijkstraScratch {
                     n.other = u.other + w_other;
                     n.origin = u.origin;
                     n.pred_node = node;
-                    n.pred_edge = arc.edge | if arc.forward { FORWARD_BIT } else { 0 };
+                    n.pred_edge = arc.edge_dir();
                     self.heap.push(HeapItem {
                         cost: next,
                         node: arc.node,

@@ -77,20 +77,51 @@ pub struct Edge {
     geom_end: u32,
 }
 
-/// A directed arc of a CSR adjacency list.
+/// A directed arc of a CSR adjacency list (24 bytes: the direction is the
+/// top bit of the edge index).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Arc {
     /// The node at the other end of the arc (the head in the forward graph,
     /// the tail in the reversed graph).
     pub node: u32,
-    /// The edge the arc runs along.
-    pub edge: u32,
-    /// True when the arc runs in the edge's vertex order.
-    pub forward: bool,
+    /// The edge, with [`FORWARD_BIT`] when the arc runs in its vertex order.
+    edge_dir: u32,
     /// Arc length (m).
     pub length_m: f64,
     /// Arc travel time (s).
     pub time_s: f64,
+}
+
+/// Set in [`Arc`]'s packed edge when the arc runs in the edge's vertex order.
+pub(crate) const FORWARD_BIT: u32 = 1 << 31;
+
+impl Arc {
+    /// The arc to `node` along `edge` (below 2³¹), in the edge's vertex
+    /// order when `forward`.
+    pub fn new(node: u32, edge: u32, forward: bool, length_m: f64, time_s: f64) -> Arc {
+        assert!(edge < FORWARD_BIT, "edge index {edge} too large");
+        Arc {
+            node,
+            edge_dir: edge | if forward { FORWARD_BIT } else { 0 },
+            length_m,
+            time_s,
+        }
+    }
+
+    /// The edge the arc runs along.
+    pub fn edge(&self) -> u32 {
+        self.edge_dir & !FORWARD_BIT
+    }
+
+    /// True when the arc runs in the edge's vertex order.
+    pub fn forward(&self) -> bool {
+        self.edge_dir & FORWARD_BIT != 0
+    }
+
+    /// The edge and direction packed as one `u32` (for search predecessors).
+    pub(crate) fn edge_dir(&self) -> u32 {
+        self.edge_dir
+    }
 }
 
 /// Compressed sparse row adjacency: the arcs of node `v` are
@@ -123,13 +154,7 @@ impl Csr {
     fn from_edges(node_count: usize, edges: &[Edge], reverse: bool) -> Csr {
         // (row, arc) of the two directions of edge `i`, when allowed.
         let arcs_of = |i: usize, e: &Edge| {
-            let arc = |node, forward| Arc {
-                node,
-                edge: i as u32,
-                forward,
-                length_m: e.length_m,
-                time_s: e.time_s,
-            };
+            let arc = |node, forward| Arc::new(node, i as u32, forward, e.length_m, e.time_s);
             let (along, against) = if reverse {
                 ((e.to, arc(e.from, true)), (e.from, arc(e.to, false)))
             } else {
@@ -156,13 +181,7 @@ impl Csr {
             first[i + 1] += first[i];
         }
         let mut fill = first.clone();
-        let placeholder = Arc {
-            node: NONE,
-            edge: NONE,
-            forward: true,
-            length_m: 0.0,
-            time_s: 0.0,
-        };
+        let placeholder = Arc::new(NONE, 0, true, 0.0, 0.0);
         let mut out = vec![placeholder; first[node_count] as usize];
         each(&mut |row, arc| {
             let slot = &mut fill[row as usize];
@@ -335,16 +354,23 @@ impl GraphBuilder {
         assert!(edges.len() < (1 << 31), "too many edges for u32 indices");
         // Exact lengths (cumulative geodesic length at every geometry vertex)
         // and the padded segment boxes for snapping, in one parallel pass
-        // over runs of edges (each run owns its stretch of `geom_cum_m`).
+        // over runs of edges.
         let mut geom_cum_m = vec![0.0; geom.len()];
-        let boxes: Vec<(Box3, (u32, u32))> = {
-            let mut runs: Vec<&mut [f64]> = Vec::with_capacity(edges.len() / EDGE_RUN + 1);
-            let mut rest = geom_cum_m.as_mut_slice();
+        // A run of edges owns its stretch of `geom_cum_m` and of `boxes` (one
+        // box a segment: the run's vertices less one an edge).
+        let mut boxes: Vec<(Box3, (u32, u32))> =
+            vec![(Box3::default(), (0, 0)); geom.len() - edges.len()];
+        {
+            let mut runs: Vec<(&mut [f64], &mut [(Box3, (u32, u32))])> =
+                Vec::with_capacity(edges.len() / EDGE_RUN + 1);
+            let (mut cum_rest, mut box_rest) = (geom_cum_m.as_mut_slice(), boxes.as_mut_slice());
             for chunk in edges.chunks(EDGE_RUN) {
                 let n = (chunk[chunk.len() - 1].geom_end - chunk[0].geom_start) as usize;
-                let (run, tail) = rest.split_at_mut(n);
-                runs.push(run);
-                rest = tail;
+                let (cum, tail) = cum_rest.split_at_mut(n);
+                cum_rest = tail;
+                let (bx, tail) = box_rest.split_at_mut(n - chunk.len());
+                box_rest = tail;
+                runs.push((cum, bx));
             }
             let geom = &geom;
             let ways = &ways;
@@ -352,9 +378,9 @@ impl GraphBuilder {
                 .par_chunks_mut(EDGE_RUN)
                 .zip(runs)
                 .enumerate()
-                .flat_map_iter(|(c, (chunk, cum))| {
+                .for_each(|(c, (chunk, (cum, boxes)))| {
                     let base = chunk[0].geom_start as usize;
-                    let mut boxes = Vec::new();
+                    let mut boxes = boxes.iter_mut();
                     for (j, e) in chunk.iter_mut().enumerate() {
                         let (g0, g1) = (e.geom_start as usize, e.geom_end as usize);
                         let cum = &mut cum[g0 - base..g1 - base];
@@ -367,7 +393,8 @@ impl GraphBuilder {
                             cum[k - g0] = cum[k - 1 - g0] + step_m;
                             let (lo, hi) = geodesy::padded_chord_box(prev.xyz, next.xyz, step_m);
                             let edge = (c * EDGE_RUN + j) as u32;
-                            boxes.push((outward_box(lo, hi), (edge, k as u32 - 1)));
+                            *boxes.next().expect("one box a segment") =
+                                (outward_box(lo, hi), (edge, k as u32 - 1));
                             prev = next;
                         }
                         e.length_m = cum[g1 - g0 - 1];
@@ -375,10 +402,8 @@ impl GraphBuilder {
                         let speed_ms = speeds.speed_kmh(info.road_class(), info.maxspeed_kmh) / 3.6;
                         e.time_s = e.length_m / speed_ms;
                     }
-                    boxes
-                })
-                .collect()
-        };
+                });
+        }
         let n = node_pos.len();
         // The segment index (for snapping), the reverse adjacency (for the
         // searches from the facilities) and the components are independent:
