@@ -19,6 +19,9 @@ use crate::geodesy::{self, LonLat};
 /// "No node / no edge" in the u32 index arrays.
 pub(crate) const NONE: u32 = u32::MAX;
 
+/// A segment's box for snapping, with (edge, global index of its first vertex).
+type BoxedSegment = (Box3, (u32, u32));
+
 /// Edges per parallel task when measuring lengths and boxing segments.
 const EDGE_RUN: usize = 4096;
 
@@ -358,10 +361,10 @@ impl GraphBuilder {
         let mut geom_cum_m = vec![0.0; geom.len()];
         // A run of edges owns its stretch of `geom_cum_m` and of `boxes` (one
         // box a segment: the run's vertices less one an edge).
-        let mut boxes: Vec<(Box3, (u32, u32))> =
+        let mut boxes: Vec<BoxedSegment> =
             vec![(Box3::default(), (0, 0)); geom.len() - edges.len()];
         {
-            let mut runs: Vec<(&mut [f64], &mut [(Box3, (u32, u32))])> =
+            let mut runs: Vec<(&mut [f64], &mut [BoxedSegment])> =
                 Vec::with_capacity(edges.len() / EDGE_RUN + 1);
             let (mut cum_rest, mut box_rest) = (geom_cum_m.as_mut_slice(), boxes.as_mut_slice());
             for chunk in edges.chunks(EDGE_RUN) {
