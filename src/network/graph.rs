@@ -5,7 +5,8 @@
 //! Graph nodes are the junctions of the input: the ends of every way and every
 //! vertex used more than once (by two ways, or twice by one way). Edges run
 //! between junctions and keep their full vertex geometry, so lengths are
-//! exact sums of geodesic segment lengths and snapping lands on the real road.
+//! exact sums of geodesic segment lengths (see [`geodesy::short_line_m`]) and
+//! snapping lands on the real road.
 
 use std::sync::OnceLock;
 

@@ -58,9 +58,12 @@ if [ -z "$PGBIN" ] || [ ! -e "/usr/share/postgresql/$PGVER/extension/pgrouting.c
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$PGVER-pgrouting" >/dev/null
   PGBIN="/usr/lib/postgresql/$PGVER/bin"
 fi
-if [ ! -S "$PGDIR/.s.PGSQL.$PGPORT" ]; then
+# Started unless running (a socket or lock file left by a machine restart is
+# not a running server).
+if ! su postgres -c "$PGBIN/pg_ctl -D $PGDIR/data status" >/dev/null 2>&1; then
   mkdir -p "$PGDIR" && chown postgres "$PGDIR"
   [ -d "$PGDIR/data" ] || su postgres -c "$PGBIN/initdb -D $PGDIR/data -A trust -U postgres >$PGDIR/initdb.log"
+  rm -f "$PGDIR/.s.PGSQL.$PGPORT" "$PGDIR/.s.PGSQL.$PGPORT.lock" "$PGDIR/data/postmaster.pid"
   su postgres -c "$PGBIN/pg_ctl -D $PGDIR/data -l $PGDIR/log -o \"-k $PGDIR -p $PGPORT -c listen_addresses=''\" -w start" >/dev/null
 fi
 # The tools run under `nice -n 10` (shared machine); so does the server, so
