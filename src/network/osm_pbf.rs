@@ -3,9 +3,9 @@
 //! Two passes, each decoding the blocks in parallel: the first keeps the
 //! drivable `highway=*` ways (with their node ids, or their coordinates when
 //! the file has `LocationsOnWays`), the second reads the coordinates of only
-//! the nodes those ways use. Ways whose nodes are missing from the file (clipped extracts)
-//! are split into the runs of consecutive present nodes; the missing
-//! references are counted, not fatal.
+//! the nodes those ways use. Ways whose nodes are missing from the file
+//! (clipped extracts) are split into the runs of consecutive present nodes;
+//! the missing references are counted, not fatal.
 
 use std::path::Path;
 
