@@ -59,6 +59,7 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use geo::{Geometry, InteriorPoint};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -66,7 +67,7 @@ use crate::config::FieldEquals;
 use crate::error::{Error, Location, Result};
 use crate::geodesy::LonLat;
 use crate::io::atomic::{finish, OutputSet};
-use crate::io::geojson::FeatureCollectionWriter;
+use crate::io::geojson::{format_feature, FeatureCollectionWriter};
 use crate::io::{property_text, read_layer, InputFeature, ReadOptions};
 use crate::network::access::{nearest_services, Access, AccessOptions, Facility};
 use crate::network::geojson_roads::{self, GeoJsonRoadOptions};
@@ -1289,6 +1290,12 @@ pub fn run_access(opts: &AccessJobOptions) -> Result<AccessSummary> {
 /// `access_settlements.geojson` (input attributes + access fields, input
 /// geometry) and `access_settlements.csv` (`id`, `name`, `lon`, `lat` of
 /// the joining point, then the access fields).
+/// Settlements formatted per parallel task in `access_settlements.*`.
+const SETTLEMENTS_PER_TASK: usize = 1024;
+
+/// A run of settlements formatted: GeoJSON features and CSV rows.
+type FormattedSettlements = (Vec<u8>, Vec<Vec<Cell>>);
+
 fn write_settlements(
     out: &mut OutputSet,
     dir: &Path,
@@ -1302,27 +1309,46 @@ fn write_settlements(
         .map_err(|e| werr(&gpath, e))?;
     let mut t = Table::new(&["id", "name", "lon", "lat"]);
     t.header.extend(names.iter().cloned());
-    for (i, (s, p)) in places.iter().enumerate() {
-        let values = table.settlement_fields(i, p);
-        let mut props = s.feature.properties.clone();
-        for (k, v) in names.iter().zip(&values) {
-            props.insert(k.clone(), v.clone());
-        }
-        g.write(&props, &s.feature.geometry)
-            .map_err(|e| werr(&gpath, e))?;
-        let mut row: Vec<Cell> = vec![
-            p.id.as_str().into(),
-            p.name.as_str().into(),
-            p.position.x.into(),
-            p.position.y.into(),
-        ];
-        row.extend(values.iter().map(|v| match v {
-            Value::Null => Cell::Empty,
-            Value::Bool(b) => Cell::Bool(*b),
-            Value::Number(n) => n.as_f64().into(),
-            other => property_text(other).into(),
-        }));
-        t.rows.push(row);
+    // Formatted in parallel chunks (the GeoJSON features, with the computed
+    // fields merged into the input's properties without a copy), written in
+    // order.
+    let chunks: Vec<std::io::Result<FormattedSettlements>> = places
+        .par_chunks(SETTLEMENTS_PER_TASK)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut features = Vec::new();
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (j, (s, p)) in chunk.iter().enumerate() {
+                let values = table.settlement_fields(c * SETTLEMENTS_PER_TASK + j, p);
+                let mut row: Vec<Cell> = vec![
+                    p.id.as_str().into(),
+                    p.name.as_str().into(),
+                    p.position.x.into(),
+                    p.position.y.into(),
+                ];
+                row.extend(values.iter().map(|v| match v {
+                    Value::Null => Cell::Empty,
+                    Value::Bool(b) => Cell::Bool(*b),
+                    Value::Number(n) => n.as_f64().into(),
+                    other => property_text(other).into(),
+                }));
+                rows.push(row);
+                let computed: Vec<(&str, Value)> =
+                    names.iter().map(String::as_str).zip(values).collect();
+                format_feature(
+                    &mut features,
+                    &s.feature.properties,
+                    &computed,
+                    &s.feature.geometry,
+                )?;
+            }
+            Ok((features, rows))
+        })
+        .collect();
+    for chunk in chunks {
+        let (features, rows) = chunk.map_err(|e| werr(&gpath, e))?;
+        g.write_formatted(&features).map_err(|e| werr(&gpath, e))?;
+        t.rows.extend(rows);
     }
     let w = g.finish().map_err(|e| werr(&gpath, e))?;
     finish(w, &gpath)?;
