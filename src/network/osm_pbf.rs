@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use osmpbf::{BlobDecode, BlobReader, Element};
+use osmpbf::{BlobDecode, BlobReader, Element, PrimitiveBlock};
 use rayon::prelude::*;
 
 use super::graph::{GraphBuilder, Oneway, RoadGraph, WayInfo, NONE};
@@ -200,42 +200,19 @@ pub fn read_roads(
     speeds: &SpeedTable,
 ) -> Result<(RoadGraph, OsmReadStats)> {
     check_header(path)?;
-    let pbf_err = |e: osmpbf::Error| match e.kind() {
-        osmpbf::ErrorKind::Io(_) => {
-            Error::format(Location::file(path), format!("cannot read PBF: {e}"))
+    // Pass 1: ways; each block's ways are numbered within it, then in file
+    // order.
+    let blocks = map_data_blocks(path, |block| {
+        let mut out = BlockWays::default();
+        for el in block.elements() {
+            out.add(el, opts);
         }
-        _ => Error::format(Location::file(path), format!("corrupt PBF: {e}")),
-    };
-    // Pass 1: ways, blocks decoded in parallel; each block's ways are
-    // numbered within it, then in file order once the blocks are sorted.
-    // The first error in file order is reported, whatever the threads.
-    let mut blocks: Vec<(usize, Result<BlockWays>)> = BlobReader::from_path(path)
-        .map_err(&pbf_err)?
-        .enumerate()
-        .par_bridge()
-        .map(|(seq, blob)| {
-            let block = blob.map_err(&pbf_err).and_then(|blob| {
-                let mut out = BlockWays::default();
-                if let BlobDecode::OsmData(block) = blob.decode().map_err(&pbf_err)? {
-                    for el in block.elements() {
-                        out.add(el, opts);
-                    }
-                }
-                Ok(out)
-            });
-            (seq, block)
-        })
-        .collect();
-    blocks.sort_unstable_by_key(|(seq, _)| *seq);
+        out
+    })?;
     let mut stats = OsmReadStats::default();
-    let kept = blocks
-        .iter()
-        .flat_map(|(_, b)| b.as_ref().map(|b| b.raw.len()))
-        .sum();
-    let mut raw = Vec::with_capacity(kept);
+    let mut raw = Vec::with_capacity(blocks.iter().map(|b| b.raw.len()).sum());
     let mut need_nodes = false;
-    for (_, block) in blocks {
-        let block = block?;
+    for block in blocks {
         let first_way = stats.ways;
         stats.add(&block.stats);
         need_nodes |= block.need_nodes;
@@ -255,8 +232,7 @@ pub fn read_roads(
         .par_iter()
         .map(|w| w.refs.iter().map(|&r| index_of(r)).collect())
         .collect();
-    // Pass 2: the coordinates of the nodes the ways use, blocks decoded in
-    // parallel.
+    // Pass 2: the coordinates of the nodes the ways use.
     let missing_pos = LonLat {
         x: f64::NAN,
         y: f64::NAN,
@@ -264,29 +240,22 @@ pub fn read_roads(
     let mut positions: Vec<LonLat> = Vec::new();
     if need_nodes {
         positions = vec![missing_pos; ids.len()];
-        let found: Vec<Vec<(u32, LonLat)>> = BlobReader::from_path(path)
-            .map_err(&pbf_err)?
-            .par_bridge()
-            .map(|blob| {
-                let blob = blob.map_err(&pbf_err)?;
-                let mut out = Vec::new();
-                if let BlobDecode::OsmData(block) = blob.decode().map_err(&pbf_err)? {
-                    let mut keep = |id: i64, lon: f64, lat: f64| {
-                        if let Ok(i) = ids.binary_search(&id) {
-                            out.push((i as u32, LonLat { x: lon, y: lat }));
-                        }
-                    };
-                    for el in block.elements() {
-                        match el {
-                            Element::Node(n) => keep(n.id(), n.lon(), n.lat()),
-                            Element::DenseNode(n) => keep(n.id(), n.lon(), n.lat()),
-                            _ => {}
-                        }
-                    }
+        let found = map_data_blocks(path, |block| {
+            let mut out = Vec::new();
+            let mut keep = |id: i64, lon: f64, lat: f64| {
+                if let Ok(i) = ids.binary_search(&id) {
+                    out.push((i as u32, LonLat { x: lon, y: lat }));
                 }
-                Ok(out)
-            })
-            .collect::<Result<_>>()?;
+            };
+            for el in block.elements() {
+                match el {
+                    Element::Node(n) => keep(n.id(), n.lon(), n.lat()),
+                    Element::DenseNode(n) => keep(n.id(), n.lon(), n.lat()),
+                    _ => {}
+                }
+            }
+            out
+        })?;
         for (i, p) in found.into_iter().flatten() {
             positions[i as usize] = p;
         }
@@ -345,6 +314,45 @@ pub fn read_roads(
     // The graph is frozen without the lookup tables above.
     drop((used_ids, positions, vertex_of));
     Ok((builder.freeze(speeds), stats))
+}
+
+/// The error of a PBF file that cannot be read or decoded.
+fn pbf_error(path: &Path, e: osmpbf::Error) -> Error {
+    match e.kind() {
+        osmpbf::ErrorKind::Io(_) => {
+            Error::format(Location::file(path), format!("cannot read PBF: {e}"))
+        }
+        _ => Error::format(Location::file(path), format!("corrupt PBF: {e}")),
+    }
+}
+
+/// Decode the data blocks of `path` in parallel and map each with `f`: the
+/// results in file order, or the first error in file order, whatever the
+/// number of threads.
+fn map_data_blocks<T: Send>(
+    path: &Path,
+    f: impl Fn(&PrimitiveBlock) -> T + Sync,
+) -> Result<Vec<T>> {
+    let err = |e| pbf_error(path, e);
+    let mut blocks: Vec<(usize, Result<Option<T>>)> = BlobReader::from_path(path)
+        .map_err(err)?
+        .enumerate()
+        .par_bridge()
+        .map(|(seq, blob)| {
+            let mapped = blob.map_err(err).and_then(|blob| {
+                Ok(match blob.decode().map_err(err)? {
+                    BlobDecode::OsmData(block) => Some(f(&block)),
+                    _ => None,
+                })
+            });
+            (seq, mapped)
+        })
+        .collect();
+    blocks.sort_unstable_by_key(|(seq, _)| *seq);
+    blocks
+        .into_iter()
+        .filter_map(|(_, mapped)| mapped.transpose())
+        .collect()
 }
 
 /// Reject files that need features this reader does not implement.
