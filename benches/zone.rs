@@ -14,6 +14,10 @@
 //!   country's bounding box and 0–40 km from a random border vertex in a
 //!   random direction.
 //! - `index_build/{all,CHN}`: freezing the border into the segment index.
+//! - `strip/*`: the zone strip polygon at 20 km of every border, by
+//!   `zone_band` (core and shells) and `zone_band_reference` (the union of
+//!   every exact piece, the construction before it), and `zone_strip` with
+//!   the embedded country (the `run` job's strips). These use every thread.
 //!
 //! Run: `cargo bench --bench zone` (a few minutes on 2 cores).
 
@@ -30,6 +34,7 @@ use borderzone::geodesy::{direct, LonLat};
 use borderzone::io::{read_all, ReadOptions};
 use borderzone::jobs::zone::read_area;
 use borderzone::zone::cells::{Verdict, ZoneCells};
+use borderzone::zone::strip::{zone_band, zone_band_reference, zone_strip};
 use borderzone::zone::{Border, BorderIndex};
 
 const BORDER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/kz/border_lines.geojson");
@@ -248,5 +253,26 @@ fn classify_cells(index: &BorderIndex, points: &[LonLat]) -> usize {
         .count()
 }
 
-criterion_group!(benches, zone);
+fn strip(c: &mut Criterion) {
+    let path = Path::new(BORDER);
+    let border = Border::read(path, "neighbour").expect("embedded border reads");
+    let country = read_area(Path::new(COUNTRY)).expect("embedded country reads");
+    let mut g = c.benchmark_group("strip");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(10));
+    g.sampling_mode(SamplingMode::Flat);
+    g.bench_function("zone_band_all_20km", |b| {
+        b.iter(|| zone_band(black_box(&border), 20_000.0))
+    });
+    g.bench_function("zone_band_reference_all_20km", |b| {
+        b.iter(|| zone_band_reference(black_box(&border), 20_000.0))
+    });
+    g.bench_function("zone_strip_all_20km", |b| {
+        b.iter(|| zone_strip(black_box(&border), 20_000.0, &country))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, zone, strip);
 criterion_main!(benches);

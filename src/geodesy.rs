@@ -112,6 +112,23 @@ impl SurfacePoint {
     }
 }
 
+impl SurfacePoint {
+    /// The east and north components (m) of the chord from this point to
+    /// `xyz` (ECEF): its orthographic projection on the tangent plane here.
+    #[inline]
+    pub fn east_north(&self, xyz: &[f64; 3]) -> [f64; 2] {
+        let d = [
+            xyz[0] - self.xyz[0],
+            xyz[1] - self.xyz[1],
+            xyz[2] - self.xyz[2],
+        ];
+        [
+            -self.sin_lon * d[0] + self.cos_lon * d[1],
+            -self.sin_lat * (self.cos_lon * d[0] + self.sin_lon * d[1]) + self.cos_lat * d[2],
+        ]
+    }
+}
+
 /// The geodesic distance (m) between two surface points from their chord,
 /// when the chord is at most [`SHORT_LINE_MAX_M`]; `None` beyond (use
 /// [`distance_m`]).
@@ -136,9 +153,7 @@ pub fn short_line_m(a: &SurfacePoint, b: &SurfacePoint) -> Option<f64> {
     if c2 > SHORT_LINE_MAX_M * SHORT_LINE_MAX_M {
         return None;
     }
-    // The chord's east and north components in the tangent plane at `a`.
-    let east = -a.sin_lon * d[0] + a.cos_lon * d[1];
-    let north = -a.sin_lat * (a.cos_lon * d[0] + a.sin_lon * d[1]) + a.cos_lat * d[2];
+    let [east, north] = a.east_north(&b.xyz);
     let h2 = east * east + north * north;
     let e2 = WGS84_F * (2.0 - WGS84_F);
     let w2 = 1.0 - e2 * a.sin_lat * a.sin_lat;

@@ -35,7 +35,7 @@ use crate::rules::hubs::{exclusion, score, HubFactors, HubScore};
 use crate::rules::tax_regime::{decide, reason_code, Eligibility};
 use crate::settlement::{DuplicateIds, IdentityFields, Settlement};
 use crate::zone::index::SegmentIndex;
-use crate::zone::strip::{clip_to, zone_band};
+use crate::zone::strip::zone_strip;
 use crate::zone::strip_cache::StripCache;
 use crate::zone::{measure, Border, BorderIndex, Measurement, PolygonMode};
 
@@ -448,8 +448,8 @@ pub fn run_batch(
                 .map(|&(sel, bits)| {
                     let distance_m = f64::from_bits(bits) * 1000.0;
                     let key = StripCache::key(&selected[sel], distance_m, c);
-                    let (s, source) = cache
-                        .get_or_build(&key, || clip_to(&zone_band(&selected[sel], distance_m), c));
+                    let (s, source) =
+                        cache.get_or_build(&key, || zone_strip(&selected[sel], distance_m, c));
                     tracing::info!("zone strip {key}: {source:?}");
                     bar.inc(1);
                     s

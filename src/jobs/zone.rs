@@ -19,7 +19,7 @@ use crate::rules::tax_regime::{decide, Eligibility};
 use crate::settlement::{DuplicateIds, Extent, IdentityFields, LayerCheck, Settlement};
 use crate::zone::cells::{Verdict, ZoneCells};
 use crate::zone::measure::area_inside_m2;
-use crate::zone::strip::{clip_to, zone_band};
+use crate::zone::strip::{clip_to, zone_band, zone_strip};
 use crate::zone::strip_cache::StripCache;
 use crate::zone::{measure, Border, BorderIndex, PolygonMode};
 
@@ -562,9 +562,7 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
             None => {
                 let key = StripCache::key(&border, opts.distance_m, country);
                 StripCache::from_env()
-                    .get_or_build(&key, || {
-                        clip_to(&zone_band(&border, opts.distance_m), country)
-                    })
+                    .get_or_build(&key, || zone_strip(&border, opts.distance_m, country))
                     .0
             }
         };

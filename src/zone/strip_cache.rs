@@ -21,7 +21,7 @@ use geo::{LineString, MultiPolygon, Polygon};
 use sha2::{Digest, Sha256};
 
 use super::border::Border;
-use super::strip::{ARC_SAGITTA_M, DENSIFY_M};
+use super::strip::{ARC_SAGITTA_M, CONSTRUCTION, DENSIFY_M};
 
 const MAGIC: &[u8; 8] = b"BZSTRIP1";
 
@@ -81,6 +81,7 @@ impl StripCache {
         let mut h = Sha256::new();
         h.update(b"borderzone zone strip\0");
         h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        h.update(CONSTRUCTION.as_bytes());
         for v in [DENSIFY_M, ARC_SAGITTA_M, distance_m] {
             h.update(v.to_bits().to_le_bytes());
         }
@@ -235,8 +236,7 @@ mod tests {
         moved.parts[0].coords[1].x = f64::from_bits(80.3f64.to_bits() + 1);
         assert_ne!(key, StripCache::key(&moved, 20_000.0, &country));
 
-        let build =
-            || crate::zone::strip::clip_to(&crate::zone::strip::zone_band(&b, 20_000.0), &country);
+        let build = || crate::zone::strip::zone_strip(&b, 20_000.0, &country);
         let (built, src) = cache.get_or_build(&key, build);
         assert_eq!(src, StripSource::Built);
         let (cached, src) = cache.get_or_build(&key, || unreachable!("must come from the cache"));
