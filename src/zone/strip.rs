@@ -1004,6 +1004,64 @@ mod tests {
     }
 
     #[test]
+    fn odd_parts_give_the_reference_band() {
+        // A closed ring (an enclave's border), one segment, a line that
+        // doubles back on itself, and a long straight segment.
+        let mut s = 3;
+        let ring: Vec<LonLat> = (0..=60)
+            .map(|k| {
+                let a = (k % 60) as f64 * 6.0;
+                let r = 0.05 + 0.01 * rand01(&mut s);
+                let (sa, ca) = a.to_radians().sin_cos();
+                Coord {
+                    x: 70.0 + r * ca / 0.7,
+                    y: 45.0 + r * sa,
+                }
+            })
+            .collect();
+        let mut ring = ring;
+        ring[60] = ring[0];
+        let parts = vec![
+            ring,
+            vec![Coord { x: 72.0, y: 45.0 }, Coord { x: 72.05, y: 45.02 }],
+            vec![
+                Coord { x: 73.0, y: 45.0 },
+                Coord { x: 73.2, y: 45.0 },
+                Coord { x: 73.0, y: 45.001 },
+            ],
+            vec![Coord { x: 74.0, y: 44.0 }, Coord { x: 75.5, y: 45.5 }],
+        ];
+        let border = Border {
+            parts: parts
+                .into_iter()
+                .enumerate()
+                .map(|(feature, coords)| BorderPart {
+                    neighbour: "X".into(),
+                    coords,
+                    feature,
+                })
+                .collect(),
+        };
+        let index = crate::zone::BorderIndex::build(&border);
+        for distance_m in [5_000.0, 20_000.0] {
+            let band = zone_band(&border, distance_m);
+            let reference = zone_band_reference(&border, distance_m);
+            for ring in rings(&band) {
+                for c in &ring.0 {
+                    let d = index.nearest(*c).unwrap().distance_m - distance_m;
+                    assert!(
+                        (-0.26..0.005).contains(&d),
+                        "{distance_m}: vertex {c:?} at {d} m"
+                    );
+                }
+            }
+            let (a, b) = (band.unsigned_area(), reference.unsigned_area());
+            assert!(((a - b) / b).abs() < 1e-7, "{distance_m}: {a} vs {b}");
+            probe(&band, &border, distance_m, 400, 9);
+        }
+    }
+
+    #[test]
     fn zone_strip_is_the_band_inside_the_country() {
         let border = kazakh_border();
         let country = kazakh_country();
