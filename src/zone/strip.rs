@@ -53,7 +53,7 @@
 use std::ops::RangeInclusive;
 
 use geo::orient::{Direction, Orient};
-use geo::{Area, BooleanOps, BoundingRect, LineString, MultiPolygon, Polygon, Rect};
+use geo::{Area, BooleanOps, BoundingRect, Coord, LineString, MultiPolygon, Polygon, Rect};
 use rayon::prelude::*;
 use rstar::RTree;
 
@@ -325,7 +325,7 @@ pub fn zone_band_reference(border: &Border, distance_m: f64) -> MultiPolygon<f64
 /// Dominated by the polygon union of the core's pieces and of the shells
 /// that can reach the boundary.
 pub fn zone_band(border: &Border, distance_m: f64) -> MultiPolygon<f64> {
-    union_all(&band_pieces(border, distance_m))
+    union_all(&band_pieces(border, distance_m, None))
 }
 
 /// The zone strip: the part of `country` within `distance_m` of `border`
@@ -338,15 +338,21 @@ pub fn zone_strip(
     distance_m: f64,
     country: &MultiPolygon<f64>,
 ) -> MultiPolygon<f64> {
-    let mut pieces = band_pieces(border, distance_m);
-    if let Some(abroad) = OutsideMask::new(country) {
+    let abroad = OutsideMask::new(country);
+    let mut pieces = band_pieces(border, distance_m, abroad.as_ref());
+    if let Some(abroad) = &abroad {
         pieces.retain(|p| !p.bounding_rect().is_some_and(|r| abroad.holds(&r)));
     }
     clip_to(&union_all(&pieces), country)
 }
 
-/// The pieces whose union is the band, in order along each part.
-fn band_pieces(border: &Border, distance_m: f64) -> Vec<Polygon<f64>> {
+/// The pieces whose union is the band, in order along each part; shells
+/// certainly inside `abroad`'s cells are not even built.
+fn band_pieces(
+    border: &Border,
+    distance_m: f64,
+    abroad: Option<&OutsideMask>,
+) -> Vec<Polygon<f64>> {
     if distance_m < MIN_CORE_DISTANCE_M {
         let step = arc_step_deg(distance_m, ARC_SAGITTA_M);
         return border
@@ -370,7 +376,7 @@ fn band_pieces(border: &Border, distance_m: f64) -> Vec<Polygon<f64>> {
     );
     parts
         .par_iter()
-        .flat_map_iter(|p| plan.part(p, &nearby))
+        .flat_map_iter(|p| plan.part(p, &nearby, abroad))
         .collect()
 }
 
@@ -472,6 +478,57 @@ pub fn dominance_margin_m(distance_m: f64) -> f64 {
     1.0 + 2.0 * reach.powi(3) / (MIN_RADIUS_OF_CURVATURE_M * MIN_RADIUS_OF_CURVATURE_M)
 }
 
+/// A lon/lat box that surely holds every point at `r0_m..=r1_m` metres from
+/// `centre` in the azimuths `az0..=az1` (degrees clockwise from north,
+/// `az1 ≥ az0`): the extremes of the east and north offsets, scaled by the
+/// radii of curvature at the centre, widened by a margin well above that
+/// local scale's error (tested against Karney's solutions). `None` within
+/// 15° of a pole or across the antimeridian.
+fn sector_box(centre: LonLat, az0: f64, az1: f64, r0_m: f64, r1_m: f64) -> Option<Rect<f64>> {
+    if centre.y.abs() > 75.0 {
+        return None;
+    }
+    let mut azimuths = vec![az0, az1];
+    let mut k = (az0 / 90.0).ceil();
+    while k * 90.0 < az1 {
+        azimuths.push(k * 90.0);
+        k += 1.0;
+    }
+    let (mut e0, mut e1, mut n0, mut n1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for az in azimuths {
+        let (sa, ca) = az.to_radians().sin_cos();
+        for r in [r0_m, r1_m] {
+            e0 = e0.min(r * sa);
+            e1 = e1.max(r * sa);
+            n0 = n0.min(r * ca);
+            n1 = n1.max(r * ca);
+        }
+    }
+    let lat = centre.y.to_radians();
+    let e2 = crate::geodesy::WGS84_F * (2.0 - crate::geodesy::WGS84_F);
+    let w = (1.0 - e2 * lat.sin().powi(2)).sqrt();
+    let n_radius = crate::geodesy::WGS84_A_M / w;
+    let m_radius = n_radius * (1.0 - e2) / (w * w);
+    let margin = 50.0 + 3.0 * r1_m * r1_m / MIN_RADIUS_OF_CURVATURE_M * (1.0 + lat.tan().abs());
+    let dlat = |m: f64| (m / m_radius).to_degrees();
+    let dlon = |m: f64| (m / (n_radius * lat.cos())).to_degrees();
+    let (west, east) = (centre.x + dlon(e0 - margin), centre.x + dlon(e1 + margin));
+    if west < -180.0 || east > 180.0 {
+        // Across the antimeridian the points' longitudes wrap.
+        return None;
+    }
+    Some(Rect::new(
+        Coord {
+            x: centre.x + dlon(e0 - margin),
+            y: centre.y + dlat(n0 - margin),
+        },
+        Coord {
+            x: centre.x + dlon(e1 + margin),
+            y: centre.y + dlat(n1 + margin),
+        },
+    ))
+}
+
 /// One polyline of the border, ready for the core-and-shells construction.
 struct Prepared {
     coords: Vec<LonLat>,
@@ -531,7 +588,12 @@ impl Plan {
     /// The core pieces and the shells of one polyline, in order along it.
     /// `nearby` finds the simplified vertices of every part within reach of
     /// a point (for the ends of the line, where other parts meet it).
-    fn part(&self, part: &Prepared, nearby: &RTree<[f64; 3]>) -> Vec<Polygon<f64>> {
+    fn part(
+        &self,
+        part: &Prepared,
+        nearby: &RTree<[f64; 3]>,
+        abroad: Option<&OutsideMask>,
+    ) -> Vec<Polygon<f64>> {
         let Prepared { coords, keep, .. } = part;
         if coords.len() == 1 {
             let circle = ArcGrid::circle(self.step_deg);
@@ -551,7 +613,7 @@ impl Plan {
         .into_iter()
         .map(|(k, p)| (keep[k], p))
         .collect();
-        pieces.extend(self.shells(part, nearby));
+        pieces.extend(self.shells(part, nearby, abroad));
         // Stable: at one vertex the core piece comes first.
         pieces.sort_by_key(|(k, _)| *k);
         pieces.into_iter().map(|(_, p)| p).collect()
@@ -569,7 +631,12 @@ impl Plan {
             .map(move |&k| &part.surface[k].xyz)
     }
 
-    fn shells(&self, part: &Prepared, nearby: &RTree<[f64; 3]>) -> Vec<(usize, Polygon<f64>)> {
+    fn shells(
+        &self,
+        part: &Prepared,
+        nearby: &RTree<[f64; 3]>,
+        abroad: Option<&OutsideMask>,
+    ) -> Vec<(usize, Polygon<f64>)> {
         let Prepared {
             coords, surface, ..
         } = part;
@@ -582,6 +649,13 @@ impl Plan {
              grid: ArcGrid,
              candidates: &mut dyn Iterator<Item = &[f64; 3]>| {
                 for ks in exposed_samples(&grid, &surface[i], candidates, self) {
+                    let a0 = grid.azimuth(*ks.start());
+                    let span = grid.sweep * (ks.end() - ks.start()) as f64 / grid.n as f64;
+                    let sector =
+                        sector_box(coords[i], a0, a0 + span.max(0.0), self.shell_inner_m, d);
+                    if sector.is_some_and(|b| abroad.is_some_and(|m| m.holds(&b))) {
+                        continue;
+                    }
                     shells.extend(
                         self.arc_shell(coords[i], &grid, ks)
                             .into_iter()
@@ -633,6 +707,25 @@ impl Plan {
                 .map(|(_, s)| *s)
                 .collect();
             for side in open {
+                if inv.distance_m <= d / 2.0 {
+                    let ends = [(w[0], inv.azimuth1_deg), (w[1], inv.azimuth2_deg)]
+                        .map(|(p, az)| sector_box(p, az + side, az + side, self.shell_inner_m, d));
+                    if let ([Some(a), Some(b)], Some(m)) = (ends, abroad) {
+                        let both = Rect::new(
+                            Coord {
+                                x: a.min().x.min(b.min().x),
+                                y: a.min().y.min(b.min().y),
+                            },
+                            Coord {
+                                x: a.max().x.max(b.max().x),
+                                y: a.max().y.max(b.max().y),
+                            },
+                        );
+                        if m.holds(&both) {
+                            continue;
+                        }
+                    }
+                }
                 let mut pts = offsets(&samples, side, d);
                 let mut inner = offsets(&inner_samples, side, self.shell_inner_m);
                 inner.reverse();
@@ -1077,6 +1170,40 @@ mod tests {
             assert!(((a - b) / b).abs() < 1e-7, "{neighbours:?}: {a} vs {b}");
             assert!(strip.xor(&clipped).unsigned_area() < 1e-5, "{neighbours:?}");
         }
+    }
+
+    #[test]
+    fn sector_box_holds_the_sector() {
+        // Karney's points of random sectors (up to 50 km, half a circle, at
+        // every latitude the box is made for) all fall inside the box.
+        let mut s = 17;
+        for _ in 0..3_000 {
+            let centre = Coord {
+                x: 360.0 * rand01(&mut s) - 180.0,
+                y: 150.0 * rand01(&mut s) - 75.0,
+            };
+            let r1 = 1_000.0 + 49_000.0 * rand01(&mut s);
+            let r0 = r1 * (0.8 + 0.2 * rand01(&mut s));
+            let az0 = 720.0 * rand01(&mut s) - 360.0;
+            let az1 = az0 + 180.0 * rand01(&mut s);
+            let Some(b) = sector_box(centre, az0, az1, r0, r1) else {
+                assert!(centre.x.abs() > 170.0);
+                continue;
+            };
+            for k in 0..=8 {
+                for r in [r0, 0.5 * (r0 + r1), r1] {
+                    let p = direct(centre, az0 + (az1 - az0) * k as f64 / 8.0, r).0;
+                    assert!(
+                        b.min().x <= p.x
+                            && p.x <= b.max().x
+                            && b.min().y <= p.y
+                            && p.y <= b.max().y,
+                        "{p:?} outside {b:?} ({centre:?}, {az0}..{az1}, {r0}..{r1})"
+                    );
+                }
+            }
+        }
+        assert!(sector_box(Coord { x: 0.0, y: 80.0 }, 0.0, 10.0, 1.0, 2.0).is_none());
     }
 
     #[test]
