@@ -125,32 +125,6 @@ fn nearest_point(points: &[(InputFeature, LonLat)], p: LonLat) -> Option<(usize,
         .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
 }
 
-/// The zone strip of each `(selection, width in km as bits)` key, clipped
-/// to `country`, from the strip cache or built (see `zone::strip_cache`).
-fn build_strips(
-    selected: &[Border],
-    keys: &[(usize, u64)],
-    country: &MultiPolygon<f64>,
-    progress: Progress,
-) -> Vec<MultiPolygon<f64>> {
-    let bar = progress.bar(keys.len() as u64, "zone strips");
-    let cache = StripCache::from_env();
-    let strips = keys
-        .par_iter()
-        .map(|&(sel, bits)| {
-            let distance_m = f64::from_bits(bits) * 1000.0;
-            let key = StripCache::key(&selected[sel], distance_m, country);
-            let (s, source) =
-                cache.get_or_build(&key, || zone_strip(&selected[sel], distance_m, country));
-            tracing::info!("zone strip {key}: {source:?}");
-            bar.inc(1);
-            s
-        })
-        .collect();
-    bar.finish_and_clear();
-    strips
-}
-
 /// Run the batch analysis described by `cfg` into `out_dir`.
 ///
 /// # Errors
@@ -230,37 +204,6 @@ pub fn run_batch(
         .iter()
         .map(|sel| border.select(sel, &inp.border))
         .collect::<Result<_>>()?;
-
-    // Zone strips for maps: one per distinct (selection, width). They depend
-    // only on the border, the widths and the country, so they are built (or
-    // read from the cache) on their own thread while the settlements are
-    // read, measured and judged; `scenario_strip[k]` is the strip of
-    // scenario k.
-    let country = inp
-        .country
-        .as_deref()
-        .map(crate::jobs::zone::read_area)
-        .transpose()?;
-    let mut strip_keys: Vec<(usize, u64)> = Vec::new();
-    let scenario_strip: Vec<usize> = cfg
-        .scenarios
-        .iter()
-        .zip(&scenario_sel)
-        .map(|(sc, &sel)| {
-            let key = (sel, sc.distance_km.to_bits());
-            strip_keys
-                .iter()
-                .position(|x| *x == key)
-                .unwrap_or_else(|| {
-                    strip_keys.push(key);
-                    strip_keys.len() - 1
-                })
-        })
-        .collect();
-    let strips_job = country.clone().map(|c| {
-        let selected = selected.clone();
-        std::thread::spawn(move || build_strips(&selected, &strip_keys, &c, progress))
-    });
     let indexes: Vec<BorderIndex> = selected.par_iter().map(BorderIndex::build).collect();
     tick("index border", &mut timings);
 
@@ -470,11 +413,51 @@ pub fn run_batch(
         .collect();
     tick("rules", &mut timings);
 
-    // The strips were started on their own thread after the border was read.
-    let strips: Vec<MultiPolygon<f64>> = match strips_job {
-        Some(job) => job
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+    // Zone strips for maps: one per distinct (selection, width), in parallel.
+    let country = inp
+        .country
+        .as_deref()
+        .map(crate::jobs::zone::read_area)
+        .transpose()?;
+    // One strip per distinct (selection, width); `scenario_strip[k]` is the
+    // strip of scenario k.
+    let mut strip_keys: Vec<(usize, u64)> = Vec::new();
+    let scenario_strip: Vec<usize> = cfg
+        .scenarios
+        .iter()
+        .zip(&scenario_sel)
+        .map(|(sc, &sel)| {
+            let key = (sel, sc.distance_km.to_bits());
+            strip_keys
+                .iter()
+                .position(|x| *x == key)
+                .unwrap_or_else(|| {
+                    strip_keys.push(key);
+                    strip_keys.len() - 1
+                })
+        })
+        .collect();
+    let strips: Vec<MultiPolygon<f64>> = match &country {
+        Some(c) => {
+            let bar = progress.bar(strip_keys.len() as u64, "zone strips");
+            // Strips depend only on the border, the width and the country:
+            // cached by content (see `zone::strip_cache`).
+            let cache = StripCache::from_env();
+            let v = strip_keys
+                .par_iter()
+                .map(|&(sel, bits)| {
+                    let distance_m = f64::from_bits(bits) * 1000.0;
+                    let key = StripCache::key(&selected[sel], distance_m, c);
+                    let (s, source) =
+                        cache.get_or_build(&key, || zone_strip(&selected[sel], distance_m, c));
+                    tracing::info!("zone strip {key}: {source:?}");
+                    bar.inc(1);
+                    s
+                })
+                .collect();
+            bar.finish_and_clear();
+            v
+        }
         None => Vec::new(),
     };
     tick("zone strips", &mut timings);
