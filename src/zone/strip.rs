@@ -1065,34 +1065,38 @@ mod tests {
         );
     }
 
+    /// `zone_band` against the union of every exact piece: every vertex of
+    /// every ring at the exact distance (on an arc or offset point, or where
+    /// two edges cross: at most the arc sagitta inside, a few millimetres
+    /// outside; no sliver hole), the same area to 10⁻⁷, what is in one only
+    /// fitting in a 0.25 m seam along the boundary (2·10⁻⁵ deg² ≈ 0.2 km²;
+    /// one missing piece would be square kilometres), and probes at known
+    /// distances on the right side.
+    fn check_against_reference(border: &Border, distance_m: f64, probes: usize, seed: u64) {
+        let index = crate::zone::BorderIndex::build(border);
+        let band = zone_band(border, distance_m);
+        let reference = zone_band_reference(border, distance_m);
+        for ring in rings(&band) {
+            for c in &ring.0 {
+                let d = index.nearest(*c).unwrap().distance_m - distance_m;
+                assert!(
+                    (-0.26..0.005).contains(&d),
+                    "{distance_m}: vertex {c:?} at {d} m"
+                );
+            }
+        }
+        let (a, b) = (band.unsigned_area(), reference.unsigned_area());
+        assert!(((a - b) / b).abs() < 1e-7, "{distance_m}: {a} vs {b}");
+        let apart = band.xor(&reference).unsigned_area();
+        assert!(apart < 2e-5, "{distance_m}: {apart} deg² apart");
+        probe(&band, border, distance_m, probes, seed);
+    }
+
     #[test]
     fn zone_band_is_the_reference_band_on_the_kazakh_border() {
         let border = kazakh_border();
-        let index = crate::zone::BorderIndex::build(&border);
         for distance_m in [20_000.0, 10_000.0] {
-            let band = zone_band(&border, distance_m);
-            let reference = zone_band_reference(&border, distance_m);
-            // Every vertex of every ring at the exact distance: on an arc or
-            // offset point, or where two edges cross (at most the arc
-            // sagitta inside, a few millimetres outside). No sliver hole.
-            for ring in rings(&band) {
-                for c in &ring.0 {
-                    let d = index.nearest(*c).unwrap().distance_m - distance_m;
-                    assert!(
-                        (-0.26..0.005).contains(&d),
-                        "{distance_m}: vertex {c:?} at {d} m"
-                    );
-                }
-            }
-            // The same set as the union of every exact piece: the same area
-            // to 10⁻⁷, and what is in one only would fit in a 0.25 m seam
-            // along the boundary (2·10⁻⁵ deg² ≈ 0.2 km²; one missing piece
-            // would be square kilometres).
-            let (a, b) = (band.unsigned_area(), reference.unsigned_area());
-            assert!(((a - b) / b).abs() < 1e-7, "{distance_m}: {a} vs {b}");
-            let apart = band.xor(&reference).unsigned_area();
-            assert!(apart < 2e-5, "{distance_m}: {apart} deg² apart");
-            probe(&band, &border, distance_m, 1_000, distance_m as u64);
+            check_against_reference(&border, distance_m, 1_000, distance_m as u64);
         }
     }
 
@@ -1135,22 +1139,8 @@ mod tests {
                 })
                 .collect(),
         };
-        let index = crate::zone::BorderIndex::build(&border);
         for distance_m in [5_000.0, 20_000.0] {
-            let band = zone_band(&border, distance_m);
-            let reference = zone_band_reference(&border, distance_m);
-            for ring in rings(&band) {
-                for c in &ring.0 {
-                    let d = index.nearest(*c).unwrap().distance_m - distance_m;
-                    assert!(
-                        (-0.26..0.005).contains(&d),
-                        "{distance_m}: vertex {c:?} at {d} m"
-                    );
-                }
-            }
-            let (a, b) = (band.unsigned_area(), reference.unsigned_area());
-            assert!(((a - b) / b).abs() < 1e-7, "{distance_m}: {a} vs {b}");
-            probe(&band, &border, distance_m, 400, 9);
+            check_against_reference(&border, distance_m, 400, 9);
         }
     }
 
