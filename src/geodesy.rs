@@ -19,6 +19,8 @@ use geographiclib_rs::{DirectGeodesic, Geodesic, InverseGeodesic};
 pub const WGS84_A_M: f64 = 6_378_137.0;
 /// WGS84 flattening.
 pub const WGS84_F: f64 = 1.0 / 298.257_223_563;
+/// WGS84 first eccentricity squared, e² = f (2 − f).
+pub const WGS84_E2: f64 = WGS84_F * (2.0 - WGS84_F);
 /// Mean earth radius R1 = (2a + b) / 3 (m), used only for first guesses and
 /// never for a reported value.
 pub const MEAN_RADIUS_M: f64 = 6_371_008.771_415;
@@ -94,15 +96,14 @@ pub struct SurfacePoint {
 impl SurfacePoint {
     /// The surface point at `p`.
     pub fn new(p: LonLat) -> Self {
-        let e2 = WGS84_F * (2.0 - WGS84_F);
         let (sin_lat, cos_lat) = p.y.to_radians().sin_cos();
         let (sin_lon, cos_lon) = p.x.to_radians().sin_cos();
-        let n = WGS84_A_M / (1.0 - e2 * sin_lat * sin_lat).sqrt();
+        let n = prime_vertical_radius_m(sin_lat);
         SurfacePoint {
             xyz: [
                 n * cos_lat * cos_lon,
                 n * cos_lat * sin_lon,
-                n * (1.0 - e2) * sin_lat,
+                n * (1.0 - WGS84_E2) * sin_lat,
             ],
             sin_lat,
             cos_lat,
@@ -110,9 +111,7 @@ impl SurfacePoint {
             cos_lon,
         }
     }
-}
 
-impl SurfacePoint {
     /// The east and north components (m) of the chord from this point to
     /// `xyz` (ECEF): its orthographic projection on the tangent plane here.
     #[inline]
@@ -155,7 +154,7 @@ pub fn short_line_m(a: &SurfacePoint, b: &SurfacePoint) -> Option<f64> {
     }
     let [east, north] = a.east_north(&b.xyz);
     let h2 = east * east + north * north;
-    let e2 = WGS84_F * (2.0 - WGS84_F);
+    let e2 = WGS84_E2;
     let w2 = 1.0 - e2 * a.sin_lat * a.sin_lat;
     // 1/M = w³ / (a (1 − e²)), 1/N = w / a.
     let inv_n = w2.sqrt() / WGS84_A_M;
@@ -189,6 +188,18 @@ pub fn padded_chord_box(a: [f64; 3], b: [f64; 3], length_m: f64) -> ([f64; 3], [
         [0, 1, 2].map(|k| a[k].min(b[k]) - pad),
         [0, 1, 2].map(|k| a[k].max(b[k]) + pad),
     )
+}
+
+/// The prime-vertical radius of curvature N = a / √(1 − e² sin²φ) (m) at
+/// the latitude whose sine is `sin_lat`.
+pub fn prime_vertical_radius_m(sin_lat: f64) -> f64 {
+    WGS84_A_M / (1.0 - WGS84_E2 * sin_lat * sin_lat).sqrt()
+}
+
+/// The meridional radius of curvature M = N (1 − e²) / (1 − e² sin²φ) (m)
+/// at the latitude whose sine is `sin_lat`.
+pub fn meridional_radius_m(sin_lat: f64) -> f64 {
+    prime_vertical_radius_m(sin_lat) * (1.0 - WGS84_E2) / (1.0 - WGS84_E2 * sin_lat * sin_lat)
 }
 
 /// Whether a lon/lat pair is a finite WGS84 position.

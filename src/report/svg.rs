@@ -39,7 +39,6 @@ use geo::{BoundingRect, Coord, LineString, MultiPolygon, Rect, Simplify};
 
 use super::html::escape;
 use crate::error::Result;
-use crate::geodesy::{WGS84_A_M, WGS84_F};
 use crate::io::atomic::OutputSet;
 
 /// How a settlement stands relative to a zone.
@@ -260,9 +259,7 @@ impl Projection {
     /// Ground metres per pixel along the standard parallel, on the WGS84
     /// ellipsoid: N(φ₀) · cos φ₀ · (π/180) / (cos φ₀ · k) = N(φ₀) · (π/180) / k.
     pub fn metres_per_px(&self) -> f64 {
-        let e2 = WGS84_F * (2.0 - WGS84_F);
-        let s = self.lat0_deg.to_radians().sin();
-        let n = WGS84_A_M / (1.0 - e2 * s * s).sqrt();
+        let n = crate::geodesy::prime_vertical_radius_m(self.lat0_deg.to_radians().sin());
         n * std::f64::consts::PI / 180.0 / self.px_per_deg_lat
     }
 

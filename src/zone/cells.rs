@@ -47,7 +47,7 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use super::index::SegmentIndex;
-use crate::geodesy::{LonLat, WGS84_A_M, WGS84_F};
+use crate::geodesy::LonLat;
 
 /// Size of the coarsest cells (degrees).
 pub const LEVEL0_DEG: f64 = 4.0;
@@ -191,9 +191,8 @@ const MAX_MERIDIONAL_RADIUS_M: f64 = 6_399_593.626;
 /// Proven bound (m) on the distance from a cell's centre to any point of the
 /// cell.
 pub fn cell_radius_m(centre_lat_deg: f64, half_lon_deg: f64, half_lat_deg: f64) -> f64 {
-    let e2 = WGS84_F * (2.0 - WGS84_F);
     let (s, c) = centre_lat_deg.to_radians().sin_cos();
-    let n = WGS84_A_M / (1.0 - e2 * s * s).sqrt();
+    let n = crate::geodesy::prime_vertical_radius_m(s);
     let parallel = n * c.abs() * half_lon_deg.to_radians();
     let meridian = MAX_MERIDIONAL_RADIUS_M * half_lat_deg.to_radians();
     (parallel + meridian) * (1.0 + 1e-12)
