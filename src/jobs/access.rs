@@ -1287,15 +1287,15 @@ pub fn run_access(opts: &AccessJobOptions) -> Result<AccessSummary> {
     })
 }
 
-/// `access_settlements.geojson` (input attributes + access fields, input
-/// geometry) and `access_settlements.csv` (`id`, `name`, `lon`, `lat` of
-/// the joining point, then the access fields).
 /// Settlements formatted per parallel task in `access_settlements.*`.
 const SETTLEMENTS_PER_TASK: usize = 1024;
 
 /// A run of settlements formatted: GeoJSON features and CSV rows.
 type FormattedSettlements = (Vec<u8>, Vec<Vec<Cell>>);
 
+/// `access_settlements.geojson` (input attributes + access fields, input
+/// geometry) and `access_settlements.csv` (`id`, `name`, `lon`, `lat` of
+/// the joining point, then the access fields).
 fn write_settlements(
     out: &mut OutputSet,
     dir: &Path,

@@ -58,7 +58,10 @@ use rayon::prelude::*;
 use rstar::RTree;
 
 use super::border::Border;
-use crate::geodesy::{direct, inverse, Inverse, LonLat, SurfacePoint, MIN_RADIUS_OF_CURVATURE_M};
+use crate::geodesy::{
+    direct, inverse, meridional_radius_m, prime_vertical_radius_m, Inverse, LonLat, SurfacePoint,
+    MIN_RADIUS_OF_CURVATURE_M,
+};
 
 /// Longest stretch of a segment's offset sides between sampled points (m).
 pub const DENSIFY_M: f64 = 200.0;
@@ -307,14 +310,18 @@ fn tree_union(pieces: &[Polygon<f64>]) -> MultiPolygon<f64> {
 /// six times slower; may keep sliver holes on the border line). Oriented
 /// per RFC 7946.
 pub fn zone_band_reference(border: &Border, distance_m: f64) -> MultiPolygon<f64> {
+    tree_union(&every_exact_piece(border, distance_m)).orient(Direction::Default)
+}
+
+/// Every exact piece of the buffer of `border` at `distance_m`.
+fn every_exact_piece(border: &Border, distance_m: f64) -> Vec<Polygon<f64>> {
     let step = arc_step_deg(distance_m, ARC_SAGITTA_M);
-    let pieces: Vec<Polygon<f64>> = border
+    border
         .parts
         .par_iter()
         .flat_map_iter(|p| part_pieces(&dedup(&p.coords), distance_m, step, DENSIFY_M))
         .map(|(_, p)| p)
-        .collect();
-    tree_union(&pieces).orient(Direction::Default)
+        .collect()
 }
 
 /// The set of points within `distance_m` of `border` (both sides), oriented
@@ -354,13 +361,7 @@ fn band_pieces(
     abroad: Option<&OutsideMask>,
 ) -> Vec<Polygon<f64>> {
     if distance_m < MIN_CORE_DISTANCE_M {
-        let step = arc_step_deg(distance_m, ARC_SAGITTA_M);
-        return border
-            .parts
-            .par_iter()
-            .flat_map_iter(|p| part_pieces(&dedup(&p.coords), distance_m, step, DENSIFY_M))
-            .map(|(_, p)| p)
-            .collect();
+        return every_exact_piece(border, distance_m);
     }
     let plan = Plan::new(distance_m);
     let parts: Vec<Prepared> = border
@@ -400,11 +401,16 @@ impl OutsideMask {
     fn new(area: &MultiPolygon<f64>) -> Option<Self> {
         let r = area.bounding_rect()?;
         let cell = (r.width().max(r.height()) / MASK_CELLS).max(1e-6);
-        let (x0, y0) = (r.min().x - cell, r.min().y - cell);
         let nx = (r.width() / cell).ceil() as usize + 3;
         let ny = (r.height() / cell).ceil() as usize + 3;
-        let col = |x: f64| (((x - x0) / cell).floor().max(0.0) as usize).min(nx - 1);
-        let row = |y: f64| (((y - y0) / cell).floor().max(0.0) as usize).min(ny - 1);
+        let mut mask = OutsideMask {
+            x0: r.min().x - cell,
+            y0: r.min().y - cell,
+            cell,
+            nx,
+            ny,
+            outside: vec![true; nx * ny],
+        };
         let mut touched = vec![false; nx * ny];
         let mut crossings: Vec<Vec<f64>> = vec![Vec::new(); ny];
         let rings = area
@@ -414,40 +420,42 @@ impl OutsideMask {
         for ring in rings {
             for l in ring.lines() {
                 let (a, b) = (l.start, l.end);
-                for j in row(a.y.min(b.y))..=row(a.y.max(b.y)) {
-                    for i in col(a.x.min(b.x))..=col(a.x.max(b.x)) {
+                for j in mask.row(a.y.min(b.y))..=mask.row(a.y.max(b.y)) {
+                    for i in mask.col(a.x.min(b.x))..=mask.col(a.x.max(b.x)) {
                         touched[j * nx + i] = true;
                     }
-                    let yc = y0 + (j as f64 + 0.5) * cell;
+                    let yc = mask.y0 + (j as f64 + 0.5) * cell;
                     if (a.y > yc) != (b.y > yc) {
                         crossings[j].push(a.x + (yc - a.y) * (b.x - a.x) / (b.y - a.y));
                     }
                 }
             }
         }
-        let mut outside = vec![true; nx * ny];
         for (j, xs) in crossings.iter_mut().enumerate() {
             xs.sort_by(f64::total_cmp);
             for pair in xs.chunks_exact(2) {
-                for i in col(pair[0])..=col(pair[1]) {
-                    let xc = x0 + (i as f64 + 0.5) * cell;
+                for i in mask.col(pair[0])..=mask.col(pair[1]) {
+                    let xc = mask.x0 + (i as f64 + 0.5) * cell;
                     if xc >= pair[0] && xc <= pair[1] {
-                        outside[j * nx + i] = false;
+                        mask.outside[j * nx + i] = false;
                     }
                 }
             }
         }
-        for (o, t) in outside.iter_mut().zip(&touched) {
+        for (o, t) in mask.outside.iter_mut().zip(&touched) {
             *o &= !t;
         }
-        Some(OutsideMask {
-            x0,
-            y0,
-            cell,
-            nx,
-            ny,
-            outside,
-        })
+        Some(mask)
+    }
+
+    /// The column of longitude `x` (clamped to the grid).
+    fn col(&self, x: f64) -> usize {
+        (((x - self.x0) / self.cell).floor().max(0.0) as usize).min(self.nx - 1)
+    }
+
+    /// The row of latitude `y` (clamped to the grid).
+    fn row(&self, y: f64) -> usize {
+        (((y - self.y0) / self.cell).floor().max(0.0) as usize).min(self.ny - 1)
     }
 
     /// Whether every point of `r` is certainly outside the polygon.
@@ -459,10 +467,9 @@ impl OutsideMask {
         if r.max().x < self.x0 || r.min().x > gx1 || r.max().y < self.y0 || r.min().y > gy1 {
             return true;
         }
-        let col = |x: f64| (((x - self.x0) / self.cell).floor().max(0.0) as usize).min(self.nx - 1);
-        let row = |y: f64| (((y - self.y0) / self.cell).floor().max(0.0) as usize).min(self.ny - 1);
-        (row(r.min().y)..=row(r.max().y))
-            .all(|j| (col(r.min().x)..=col(r.max().x)).all(|i| self.outside[j * self.nx + i]))
+        (self.row(r.min().y)..=self.row(r.max().y)).all(|j| {
+            (self.col(r.min().x)..=self.col(r.max().x)).all(|i| self.outside[j * self.nx + i])
+        })
     }
 }
 
@@ -505,10 +512,8 @@ fn sector_box(centre: LonLat, az0: f64, az1: f64, r0_m: f64, r1_m: f64) -> Optio
         }
     }
     let lat = centre.y.to_radians();
-    let e2 = crate::geodesy::WGS84_F * (2.0 - crate::geodesy::WGS84_F);
-    let w = (1.0 - e2 * lat.sin().powi(2)).sqrt();
-    let n_radius = crate::geodesy::WGS84_A_M / w;
-    let m_radius = n_radius * (1.0 - e2) / (w * w);
+    let n_radius = prime_vertical_radius_m(lat.sin());
+    let m_radius = meridional_radius_m(lat.sin());
     let margin = 50.0 + 3.0 * r1_m * r1_m / MIN_RADIUS_OF_CURVATURE_M * (1.0 + lat.tan().abs());
     let dlat = |m: f64| (m / m_radius).to_degrees();
     let dlon = |m: f64| (m / (n_radius * lat.cos())).to_degrees();
@@ -519,12 +524,42 @@ fn sector_box(centre: LonLat, az0: f64, az1: f64, r0_m: f64, r1_m: f64) -> Optio
     }
     Some(Rect::new(
         Coord {
-            x: centre.x + dlon(e0 - margin),
+            x: west,
             y: centre.y + dlat(n0 - margin),
         },
         Coord {
-            x: centre.x + dlon(e1 + margin),
+            x: east,
             y: centre.y + dlat(n1 + margin),
+        },
+    ))
+}
+
+/// A lon/lat box that surely holds one side of a short segment's band
+/// between `r0_m` and `r1_m` from it: the boxes of its two end normals
+/// ([`sector_box`]) together. `None` where either is.
+fn side_box(w: &[LonLat], inv: &Inverse, side: f64, r0_m: f64, r1_m: f64) -> Option<Rect<f64>> {
+    let a = sector_box(
+        w[0],
+        inv.azimuth1_deg + side,
+        inv.azimuth1_deg + side,
+        r0_m,
+        r1_m,
+    )?;
+    let b = sector_box(
+        w[1],
+        inv.azimuth2_deg + side,
+        inv.azimuth2_deg + side,
+        r0_m,
+        r1_m,
+    )?;
+    Some(Rect::new(
+        Coord {
+            x: a.min().x.min(b.min().x),
+            y: a.min().y.min(b.min().y),
+        },
+        Coord {
+            x: a.max().x.max(b.max().x),
+            y: a.max().y.max(b.max().y),
         },
     ))
 }
@@ -596,12 +631,11 @@ impl Plan {
     ) -> Vec<Polygon<f64>> {
         let Prepared { coords, keep, .. } = part;
         if coords.len() == 1 {
-            let circle = ArcGrid::circle(self.step_deg);
-            return vec![ring(circle.points(
-                coords[0],
-                self.distance_m,
-                0..=circle.n,
-            ))];
+            // A circle: its exact piece.
+            return part_pieces(coords, self.distance_m, self.step_deg, DENSIFY_M)
+                .into_iter()
+                .map(|(_, p)| p)
+                .collect();
         }
         let simplified: Vec<LonLat> = keep.iter().map(|&k| coords[k]).collect();
         let mut pieces: Vec<(usize, Polygon<f64>)> = part_pieces(
@@ -688,11 +722,21 @@ impl Plan {
                 }
             }
             let end = surface[i].east_north(&surface[i + 1].xyz);
+            let short = inv.distance_m <= d / 2.0;
             let open: Vec<f64> = [LEFT, RIGHT]
                 .into_iter()
                 .filter(|&side| {
-                    inv.distance_m > d / 2.0
-                        || !side_dominated(end, side, Self::along_line(part, i), &surface[i], self)
+                    !short
+                        || !(side_dominated(
+                            end,
+                            side,
+                            Self::along_line(part, i),
+                            &surface[i],
+                            self,
+                        ) || abroad.is_some_and(|m| {
+                            side_box(w, inv, side, self.shell_inner_m, d)
+                                .is_some_and(|b| m.holds(&b))
+                        }))
                 })
                 .collect();
             if open.is_empty() {
@@ -707,25 +751,6 @@ impl Plan {
                 .map(|(_, s)| *s)
                 .collect();
             for side in open {
-                if inv.distance_m <= d / 2.0 {
-                    let ends = [(w[0], inv.azimuth1_deg), (w[1], inv.azimuth2_deg)]
-                        .map(|(p, az)| sector_box(p, az + side, az + side, self.shell_inner_m, d));
-                    if let ([Some(a), Some(b)], Some(m)) = (ends, abroad) {
-                        let both = Rect::new(
-                            Coord {
-                                x: a.min().x.min(b.min().x),
-                                y: a.min().y.min(b.min().y),
-                            },
-                            Coord {
-                                x: a.max().x.max(b.max().x),
-                                y: a.max().y.max(b.max().y),
-                            },
-                        );
-                        if m.holds(&both) {
-                            continue;
-                        }
-                    }
-                }
                 let mut pts = offsets(&samples, side, d);
                 let mut inner = offsets(&inner_samples, side, self.shell_inner_m);
                 inner.reverse();
