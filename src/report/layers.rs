@@ -402,6 +402,57 @@ fn is_exactly(v: f64, n: u64, q: i32) -> bool {
     m_rest == n_rest && m_twos + e == n_twos + q && m_fives == n_fives + q
 }
 
+/// Decimals of the fast path of [`shortest_decimal`].
+const SHORT_DECIMALS: i32 = 9;
+
+/// The fast path of [`shortest_decimal`], for values (coordinates,
+/// millimetre distances) that are a decimal of at most 15 significant
+/// digits with at most [`SHORT_DECIMALS`] decimals; `false` (nothing
+/// appended) for any other value.
+///
+/// With m = |v|·10⁹ rounded, |v| < 10⁶ (so m < 10¹⁵ < 2⁵³, exact), the
+/// quotient m / 10⁹ of two exact doubles is the correctly rounded value of
+/// the decimal m·10⁻⁹ (Clinger's fast path). When it equals |v|, that
+/// decimal reads back as v, and it is the only decimal of at most 15
+/// significant digits that does (any two such decimals reading back as the
+/// same double would be equal: 15 digits always survive the round trip),
+/// so it is also the shortest: what `{}` prints, trailing zeros dropped.
+fn short_decimal(line: &mut Vec<u8>, v: f64) -> bool {
+    const SCALE: f64 = 1e9;
+    let a = v.abs();
+    if a.is_nan() || a >= 1e6 {
+        return false;
+    }
+    let m = (a * SCALE).round();
+    if m / SCALE != a {
+        return false;
+    }
+    let mut m = m as u64;
+    let mut digits = [b'0'; 24];
+    let mut start = digits.len();
+    while m > 0 {
+        start -= 1;
+        digits[start] = b'0' + (m % 10) as u8;
+        m /= 10;
+    }
+    // At least one digit before the point.
+    let point = digits.len() - SHORT_DECIMALS as usize;
+    start = start.min(point - 1);
+    let mut end = digits.len();
+    while end > point && digits[end - 1] == b'0' {
+        end -= 1;
+    }
+    if v.is_sign_negative() {
+        line.push(b'-');
+    }
+    line.extend_from_slice(&digits[start..point]);
+    if end > point {
+        line.push(b'.');
+        line.extend_from_slice(&digits[point..end]);
+    }
+    true
+}
+
 /// Append `v` as Rust's `{}` prints an `f64`: the shortest digits that read
 /// back as `v` (the nearest such; of two as near, the larger in magnitude),
 /// never an exponent
@@ -414,6 +465,9 @@ fn is_exactly(v: f64, n: u64, q: i32) -> bool {
 /// `1e-7`, `80.0`) is redone here. About twice as fast as `{}`.
 fn shortest_decimal(line: &mut Vec<u8>, v: f64) {
     use std::io::Write as _;
+    if short_decimal(line, v) {
+        return;
+    }
     if !v.is_finite() {
         let _ = write!(line, "{v}");
         return;
@@ -579,6 +633,10 @@ mod tests {
             let lon = (next() % 3_600_000_000) as f64 / 1e7 - 180.0;
             values.push((lon * 10f64.powi(decimals)).round() / 10f64.powi(decimals));
             values.push((next() % 100_000_000) as f64 / 1000.0);
+            // Around the fast path's limits: 9 and 10 decimals, 10⁶.
+            let k = (next() % 12) as i32;
+            values.push((next() % 2_000_000_000_000_000) as f64 / 10f64.powi(k));
+            values.push(1e6 - (next() % 1000) as f64 / 10f64.powi(k));
         }
         for v in values {
             for v in [v, -v] {

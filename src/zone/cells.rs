@@ -317,6 +317,21 @@ impl<'a> ZoneCells<'a> {
         let r = cell_radius_m(centre.y, size / 2.0, size / 2.0);
         // Only distances up to width + r matter: beyond, the cell is out.
         let reach = self.width_m + r + MARGIN_M;
+        // Most cells are decided by the chord bracket of the distance,
+        // without solving a geodesic; the exact distance is measured only
+        // when a threshold falls inside the bracket (a centimetre wide).
+        let inside_below = self.width_m - r - MARGIN_M;
+        match self.index.bracket_within(centre, reach) {
+            None => return CellState(OUTSIDE),
+            Some(b) if b.upper_m <= inside_below => {
+                let upper = (b.upper_m + r + MARGIN_M) as f32;
+                return CellState(upper.next_up());
+            }
+            Some(b) if b.lower_m > inside_below && b.upper_m <= reach => {
+                return CellState(STRADDLES)
+            }
+            Some(_) => {}
+        }
         match self.index.nearest_within(centre, reach) {
             None => CellState(OUTSIDE),
             Some(n) if n.distance_m + r + MARGIN_M <= self.width_m => {

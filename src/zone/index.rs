@@ -9,13 +9,15 @@
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
+use std::ops::ControlFlow;
 use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
 use rstar::{PointDistance, RTree, RTreeNode, RTreeObject, AABB};
 
 use crate::geodesy::{
-    chord_sagitta_bound_m, distance_m, ecef, inverse, padded_chord_box, GeodesicSegment, LonLat,
+    chord_sagitta_bound_m, distance_m, ecef, geodesic_upper_bound_from_chord_m, inverse,
+    padded_chord_box, GeodesicSegment, LonLat,
 };
 
 /// One segment with the polyline ("part") it belongs to.
@@ -70,12 +72,22 @@ impl Nearest {
     }
 }
 
+/// Proven bounds of the distance (m) from a point to its nearest segment:
+/// `lower_m ≤ distance ≤ upper_m`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bracket {
+    /// No segment is nearer.
+    pub lower_m: f64,
+    /// Some segment is this near.
+    pub upper_m: f64,
+}
+
 /// Build-once, read-many index of geodesic segments.
 #[derive(Debug)]
 pub struct SegmentIndex {
     segments: Vec<IndexedSegment>,
-    /// ECEF position (m) of each segment's start, for the angle bound.
-    start_ecef: Vec<[f64; 3]>,
+    /// Each segment's chord, for the angle bound and the chord bound.
+    chords: Vec<Chord>,
     tree: RTree<SegmentBox>,
     flat: FlatTree,
     zero_length: usize,
@@ -310,6 +322,90 @@ fn angle_between(u: &[f64; 3], v: &[f64; 3]) -> f64 {
     sin.atan2(cos)
 }
 
+/// A segment's chord: the straight line between its ends in ECEF metres,
+/// with the sagitta bound of its geodesic.
+///
+/// Every point X of the geodesic lies within `pad_m` of the chord (see
+/// [`chord_sagitta_bound_m`]), and no path on the ellipsoid is shorter
+/// than the straight line, so for any point q
+/// `geodesic(q, X) ≥ |q − X| ≥ dist(q, chord) − pad_m`. Unlike the box
+/// (which holds the same padded chord), this bound is as tight as the
+/// curvature allows: within a centimetre of the exact distance at 20 km
+/// from a 250 m segment, so a search refines exactly only the segments
+/// that can still be the nearest.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Chord {
+    /// ECEF start (m).
+    a: [f64; 3],
+    /// ECEF end minus start (m).
+    ab: [f64; 3],
+    /// |ab|² (m²), 0 for a chord of one point.
+    len2: f64,
+    /// The sagitta bound of the geodesic (m), rounding margin included.
+    pad_m: f64,
+}
+
+impl Chord {
+    fn new(seg: &GeodesicSegment) -> Self {
+        let a = ecef(seg.a);
+        let b = ecef(seg.b);
+        let ab = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+        Chord {
+            a,
+            ab,
+            len2: ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2],
+            pad_m: chord_sagitta_bound_m(seg.length_m),
+        }
+    }
+
+    /// Lower and upper bounds (m) of the geodesic distance from the
+    /// surface point `q` (ECEF) to the segment. Below: as
+    /// [`Self::lower_bound_2`]. Above: the geodesic passes within `pad_m` of
+    /// the chord's point Y nearest to q (its projection onto the chord runs
+    /// continuously from one end to the other, so some point X of it
+    /// projects onto Y, and |X − Y| ≤ pad), so |q − X| ≤ |q − Y| + pad,
+    /// and the geodesic from q to X is at most
+    /// [`geodesic_upper_bound_from_chord_m`] of that.
+    fn bounds_m(&self, q: &[f64; 3]) -> (f64, f64) {
+        let d = self.chord_distance_m(q);
+        (
+            (d - self.pad_m).max(0.0),
+            geodesic_upper_bound_from_chord_m(d + self.pad_m),
+        )
+    }
+
+    /// The straight-line distance (m) from `q` to the chord.
+    #[inline]
+    fn chord_distance_m(&self, q: &[f64; 3]) -> f64 {
+        let aq = [q[0] - self.a[0], q[1] - self.a[1], q[2] - self.a[2]];
+        let along = aq[0] * self.ab[0] + aq[1] * self.ab[1] + aq[2] * self.ab[2];
+        let t = if self.len2 > 0.0 {
+            (along / self.len2).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let off = [
+            aq[0] - t * self.ab[0],
+            aq[1] - t * self.ab[1],
+            aq[2] - t * self.ab[2],
+        ];
+        (off[0] * off[0] + off[1] * off[1] + off[2] * off[2]).sqrt()
+    }
+
+    /// A lower bound (m²) of the squared geodesic distance from the
+    /// surface point `q` (ECEF) to the segment: (dist(q, chord) − pad)²,
+    /// 0 when q is within the pad.
+    #[inline]
+    fn lower_bound_2(&self, q: &[f64; 3]) -> f64 {
+        let d = self.chord_distance_m(q) - self.pad_m;
+        if d > 0.0 {
+            d * d
+        } else {
+            0.0
+        }
+    }
+}
+
 /// Padded ECEF box of a geodesic segment.
 fn segment_box(seg: &GeodesicSegment) -> AABB<[f64; 3]> {
     let (min, max) = padded_chord_box(ecef(seg.a), ecef(seg.b), seg.length_m);
@@ -349,13 +445,13 @@ impl SegmentIndex {
                 id: id as u32,
             })
             .collect();
-        let start_ecef = segments.iter().map(|s| ecef(s.geodesic.a)).collect();
+        let chords = segments.iter().map(|s| Chord::new(&s.geodesic)).collect();
         let tree = RTree::bulk_load(boxes);
         let mut flat = FlatTree::freeze(&tree);
         flat.set_balls(&segments);
         SegmentIndex {
             segments,
-            start_ecef,
+            chords,
             flat,
             tree,
             zero_length,
@@ -400,14 +496,79 @@ impl SegmentIndex {
         })
     }
 
+    /// A bracket of the distance from `p` to the nearest segment if it may
+    /// be within `bound_m`: `None` when every segment is proven farther
+    /// than `bound_m`.
+    ///
+    /// No geodesic is solved: the search stops at the first segment off the
+    /// frontier, the one with the smallest chord bound (so `lower_m` bounds
+    /// every segment), and `upper_m` bounds the distance to that segment
+    /// from above ([`Chord::bounds_m`]). The bracket is a centimetre wide at
+    /// 20 km, enough to decide most comparisons without the exact distance.
+    pub fn bracket_within(&self, p: LonLat, bound_m: f64) -> Option<Bracket> {
+        if self.segments.is_empty() {
+            return None;
+        }
+        FRONTIER.with(|frontier| {
+            let mut frontier = frontier.borrow_mut();
+            frontier.clear();
+            let q = ecef(p);
+            let mut bracket = None;
+            self.best_first(p, &q, bound_m, &mut frontier, |id, _| {
+                let (lower_m, upper_m) = self.chords[id].bounds_m(&q);
+                bracket = Some(Bracket { lower_m, upper_m });
+                ControlFlow::Break(())
+            });
+            frontier.clear();
+            bracket
+        })
+    }
+
     fn search(
         &self,
         p: LonLat,
-        mut bound_m: f64,
+        bound_m: f64,
         frontier: &mut BinaryHeap<Reverse<(u64, u32)>>,
     ) -> Option<Nearest> {
         let q = ecef(p);
         let mut best: Option<Nearest> = None;
+        self.best_first(p, &q, bound_m, frontier, |id, bound_m| {
+            let seg = &self.segments[id].geodesic;
+            // Two cheaper lower bounds before the exact solve; both are
+            // proven, so skipping on them never changes the answer.
+            // 1. Radial projection onto the sphere of radius b (the polar
+            //    semi-axis) never lengthens a path on the ellipsoid, so the
+            //    geodesic from p to any point X of the segment is at least
+            //    b·∠(p, X) ≥ b·(∠(p, a) − ∠(a, X)) ≥ b·∠(p, a) − length.
+            let angle_lb =
+                WGS84_B_M * angle_between(&q, &self.chords[id].a) - seg.length_m - 1e-3;
+            if angle_lb > *bound_m {
+                return ControlFlow::Continue(());
+            }
+            // 2. The triangle inequality with the exact distance to the start.
+            let from_a = inverse(seg.a, p);
+            if from_a.distance_m - seg.length_m > *bound_m {
+                return ControlFlow::Continue(());
+            }
+            keep_if_better(id, seg.nearest_from(p, from_a), bound_m, &mut best);
+            ControlFlow::Continue(())
+        });
+        best
+    }
+
+    /// Best-first branch and bound over the frozen tree from `p` (ECEF
+    /// `q`): boxes and segments come off the frontier nearest (by a proven
+    /// lower bound) first; each segment is handed to `visit` with the
+    /// current bound, which it may shrink or end the search. The search
+    /// also ends when the next key is farther than the bound.
+    fn best_first(
+        &self,
+        p: LonLat,
+        q: &[f64; 3],
+        mut bound_m: f64,
+        frontier: &mut BinaryHeap<Reverse<(u64, u32)>>,
+        mut visit: impl FnMut(usize, &mut f64) -> ControlFlow<()>,
+    ) {
         // Push the children of `node`. With `centre_m`, the distance from p
         // to the node's ball centre, each child also has the proven bound
         // centre_m − reach, and is keyed by the larger of the two.
@@ -421,7 +582,11 @@ impl SegmentIndex {
                 .iter()
                 .zip(&self.flat.reach[start..end])
             {
-                let mut d2 = slot.distance_2(&q);
+                let mut d2 = if slot.target & SEGMENT_BIT == 0 {
+                    slot.distance_2(q)
+                } else {
+                    self.chords[(slot.target & !SEGMENT_BIT) as usize].lower_bound_2(q)
+                };
                 if let Some(c) = centre_m {
                     let lb = c - reach;
                     if lb > bound_m {
@@ -475,26 +640,10 @@ impl SegmentIndex {
                 continue;
             }
             let id = (target & !SEGMENT_BIT) as usize;
-            let seg = &self.segments[id].geodesic;
-            // Two cheaper lower bounds before the exact solve; both are
-            // proven, so skipping on them never changes the answer.
-            // 1. Radial projection onto the sphere of radius b (the polar
-            //    semi-axis) never lengthens a path on the ellipsoid, so the
-            //    geodesic from p to any point X of the segment is at least
-            //    b·∠(p, X) ≥ b·(∠(p, a) − ∠(a, X)) ≥ b·∠(p, a) − length.
-            let angle_lb =
-                WGS84_B_M * angle_between(&q, &self.start_ecef[id]) - seg.length_m - 1e-3;
-            if angle_lb > bound_m {
-                continue;
+            if visit(id, &mut bound_m).is_break() {
+                return;
             }
-            // 2. The triangle inequality with the exact distance to the start.
-            let from_a = inverse(seg.a, p);
-            if from_a.distance_m - seg.length_m > bound_m {
-                continue;
-            }
-            keep_if_better(id, seg.nearest_from(p, from_a), &mut bound_m, &mut best);
         }
-        best
     }
 
     /// The same answer as [`Self::nearest_within`] through rstar's own
@@ -599,6 +748,7 @@ mod tests {
     use geo::Coord;
 
     use crate::test_rand::{rand01, random_walk};
+    use crate::geodesy::MIN_RADIUS_OF_CURVATURE_M;
 
     /// Every segment under `node`, collected through the frozen tree.
     fn segments_under(flat: &FlatTree, node: usize, out: &mut Vec<usize>) {
@@ -686,6 +836,8 @@ mod tests {
             let fast = idx.nearest(p).unwrap();
             let slow = idx.nearest_brute_force(p).unwrap();
             assert_eq!(fast, slow, "{p:?}");
+            let b = idx.bracket_within(p, f64::INFINITY).unwrap();
+            assert!(b.lower_m <= slow.distance_m && slow.distance_m <= b.upper_m);
         }
     }
 
@@ -696,6 +848,11 @@ mod tests {
         line.push(*line.last().unwrap()); // a repeated vertex is skipped
         let idx = SegmentIndex::build([line.as_slice()]);
         assert_eq!(idx.segments().len(), 399);
+        let longest_pad = idx
+            .segments()
+            .iter()
+            .map(|s| chord_sagitta_bound_m(s.geodesic.length_m))
+            .fold(0.0, f64::max);
         for _ in 0..300 {
             let p = Coord {
                 x: 68.0 + 16.0 * rand01(&mut s),
@@ -705,6 +862,21 @@ mod tests {
             let slow = idx.nearest_brute_force(p).unwrap();
             assert_eq!(fast.distance_m, slow.distance_m);
             assert_eq!(fast.segment, slow.segment);
+            // The chord bracket holds the exact answer, a few centimetres
+            // wide this near (under 300 km); nothing below its lower end.
+            let b = idx.bracket_within(p, f64::INFINITY).unwrap();
+            assert!(b.lower_m <= slow.distance_m, "{b:?} {slow:?}");
+            assert!(b.upper_m >= slow.distance_m, "{b:?} {slow:?}");
+            // Its width: the sagitta pad on both sides (segments here are
+            // up to ~6 km long) and the chord's shortfall, c³/24R².
+            let c = slow.distance_m;
+            let curvature = c.powi(3) / (24.0 * MIN_RADIUS_OF_CURVATURE_M.powi(2));
+            assert!(
+                b.upper_m - b.lower_m <= 2.0 * longest_pad + 1.01 * curvature + 1e-5,
+                "{b:?} {slow:?}"
+            );
+            assert_eq!(idx.bracket_within(p, b.lower_m * (1.0 - 1e-12)), None);
+            assert_eq!(idx.bracket_within(p, b.lower_m), Some(b));
             let via_rstar = idx.nearest_within_rstar(p, f64::INFINITY).unwrap();
             assert_eq!(fast, via_rstar);
             // A bound just below the answer finds nothing; at the answer, it.
