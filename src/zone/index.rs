@@ -194,8 +194,9 @@ impl FlatTree {
     /// d(c, X) ≤ min(d(c, a) + d(a, X), d(c, b) + d(X, b)) ≤
     /// (d(c, a) + d(c, b) + length) / 2; for a child ball (c′, r′),
     /// d(c, X) ≤ d(c, c′) + r′. The node's radius is its slots' largest
-    /// reach. The distances are exact inverse solutions; a relative 10⁻⁹
-    /// and 1 mm cover their rounding.
+    /// reach. The distances d(c, ·) are bounded from above through the
+    /// chord ([`geodesic_upper_bound_from_chord_m`]), no geodesic solved; a
+    /// relative 10⁻⁹ and 1 mm more cover any rounding.
     fn set_balls(&mut self, segments: &[IndexedSegment]) {
         let n = self.nodes.len();
         let slots_of = |node: usize| {
@@ -225,9 +226,17 @@ impl FlatTree {
             best.1
         };
         let pad = |r: f64| r * (1.0 + 1e-9) + 1e-3;
+        // Upper bounds of d(c, x) from the chord (no geodesic solved):
+        // reaches only need to be at least the distances.
+        let far = |c: LonLat, x: LonLat| {
+            let (u, v) = (ecef(c), ecef(x));
+            geodesic_upper_bound_from_chord_m(
+                ((u[0] - v[0]).powi(2) + (u[1] - v[1]).powi(2) + (u[2] - v[2]).powi(2)).sqrt(),
+            )
+        };
         let segment_reach = |c: LonLat, t: u32| {
             let g = &segments[(t & !SEGMENT_BIT) as usize].geodesic;
-            pad(0.5 * (distance_m(c, g.a) + distance_m(c, g.b) + g.length_m))
+            pad(0.5 * (far(c, g.a) + far(c, g.b) + g.length_m))
         };
         let of_segments = |node: usize| slots_of(node).iter().all(|s| s.target & SEGMENT_BIT != 0);
         // Nodes of segments (the most, and independent of each other): in
@@ -281,7 +290,7 @@ impl FlatTree {
                         .map(|s| {
                             if s.target & SEGMENT_BIT == 0 {
                                 let child = balls[s.target as usize];
-                                pad(distance_m(centre, child.centre) + child.radius_m)
+                                pad(far(centre, child.centre) + child.radius_m)
                             } else {
                                 segment_reach(centre, s.target)
                             }
