@@ -486,11 +486,18 @@ mod tests {
             let b = direct(a, az, s).0;
             let want = distance_m(a, b);
             let (ea, eb) = (ecef(a), ecef(b));
-            let chord = ((ea[0] - eb[0]).powi(2) + (ea[1] - eb[1]).powi(2) + (ea[2] - eb[2]).powi(2))
-                .sqrt();
+            let chord =
+                ((ea[0] - eb[0]).powi(2) + (ea[1] - eb[1]).powi(2) + (ea[2] - eb[2]).powi(2))
+                    .sqrt();
             let upper = geodesic_upper_bound_from_chord_m(chord);
-            assert!(chord <= want + 1e-6, "case {i}: chord {chord} > geodesic {want}");
-            assert!(upper >= want, "case {i}: bound {upper} < geodesic {want} ({s} m)");
+            assert!(
+                chord <= want + 1e-6,
+                "case {i}: chord {chord} > geodesic {want}"
+            );
+            assert!(
+                upper >= want,
+                "case {i}: bound {upper} < geodesic {want} ({s} m)"
+            );
             if (19_000.0..21_000.0).contains(&want) {
                 slack_20km = slack_20km.max(upper - want);
             }
@@ -502,8 +509,9 @@ mod tests {
         for s in [1_000.0, 20_000.0, 300_000.0] {
             let b = direct(a, 0.0, s).0;
             let (ea, eb) = (ecef(a), ecef(b));
-            let chord = ((ea[0] - eb[0]).powi(2) + (ea[1] - eb[1]).powi(2) + (ea[2] - eb[2]).powi(2))
-                .sqrt();
+            let chord =
+                ((ea[0] - eb[0]).powi(2) + (ea[1] - eb[1]).powi(2) + (ea[2] - eb[2]).powi(2))
+                    .sqrt();
             let upper = geodesic_upper_bound_from_chord_m(chord);
             assert!(upper >= s && upper - s < 1e-3 * s, "{s}: {upper}");
         }

@@ -1,5 +1,6 @@
 //! Settlements: input features with a resolved id and name.
 
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -94,10 +95,22 @@ fn id_hash(id: &str) -> u64 {
     h.finish()
 }
 
+/// The hash [`DuplicateIds`] records for `s` (computed where the caller
+/// likes, e.g. in parallel, then given in order to
+/// [`DuplicateIds::extend`]).
+pub fn settlement_id_hash(s: &Settlement) -> u64 {
+    id_hash(&s.id)
+}
+
 impl DuplicateIds {
     /// Record `s`'s id.
     pub fn check(&mut self, s: &Settlement) {
         self.hashes.push(id_hash(&s.id));
+    }
+
+    /// Record ids already hashed by [`settlement_id_hash`], in layer order.
+    pub fn extend(&mut self, hashes: &[u64]) {
+        self.hashes.extend_from_slice(hashes);
     }
 
     /// Check the recorded ids of `path` (read with `read` and `identity`,
@@ -112,7 +125,7 @@ impl DuplicateIds {
         read: &crate::io::ReadOptions,
         identity: &IdentityFields,
     ) -> Result<()> {
-        self.hashes.sort_unstable();
+        self.hashes.par_sort_unstable();
         let repeated: Vec<u64> = self
             .hashes
             .windows(2)
@@ -261,6 +274,28 @@ impl LayerCheck {
         }
     }
 
+    /// A check like this one with nothing looked at yet (for a part of the
+    /// layer, to be [`Self::merge`]d back in order).
+    pub fn fresh(&self) -> Self {
+        LayerCheck::new(self.extent, &self.name_field)
+    }
+
+    /// Take in the settlements `later` looked at, which come after this
+    /// one's in the layer: the same as if this one had looked at them.
+    pub fn merge(&mut self, later: &LayerCheck) {
+        self.total += later.total;
+        self.inside += later.inside;
+        self.swapped_inside += later.swapped_inside;
+        self.outside += later.outside;
+        self.missing_name += later.missing_name;
+        self.self_intersecting += later.self_intersecting;
+        self.first_outside = self.first_outside.or(later.first_outside);
+        self.first_missing_name = self.first_missing_name.or(later.first_missing_name);
+        self.first_self_intersecting = self
+            .first_self_intersecting
+            .or(later.first_self_intersecting);
+    }
+
     /// Look at one settlement.
     pub fn add(&mut self, s: &Settlement) {
         self.total += 1;
@@ -270,7 +305,11 @@ impl LayerCheck {
             self.first_missing_name.get_or_insert(index);
         }
         if let Some(extent) = &self.extent {
-            if let Some(p) = s.feature.geometry.coords_iter().next() {
+            let first = match &s.feature.geometry {
+                Geometry::Point(p) => Some(p.0),
+                g => g.coords_iter().next(),
+            };
+            if let Some(p) = first {
                 if extent.contains(p) {
                     self.inside += 1;
                 } else {

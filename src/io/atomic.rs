@@ -119,6 +119,65 @@ pub fn finish(w: TempWriter, path: &Path) -> Result<()> {
         .map_err(|e| Error::io(path, "cannot sync", e))
 }
 
+/// Bytes written between two early syncs of [`EarlySync`].
+const EARLY_SYNC_BYTES: usize = 8 << 20;
+
+/// Writes a large file's data to disk on a helper thread while the file is
+/// still being written, so that the sync before the rename
+/// ([`finish`]) finds little left to write: the computing and the disk
+/// overlap. Nothing else changes: the file is still complete and synced
+/// before it is renamed into place.
+#[derive(Debug)]
+pub struct EarlySync {
+    file: File,
+    unsynced: usize,
+    running: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl EarlySync {
+    /// For the file behind `w`.
+    ///
+    /// # Errors
+    /// The file handle cannot be duplicated.
+    pub fn new(w: &TempWriter) -> std::io::Result<Self> {
+        Ok(EarlySync {
+            file: w.get_ref().try_clone()?,
+            unsynced: 0,
+            running: None,
+        })
+    }
+
+    /// Note `bytes` more written; start a sync when enough are and none is
+    /// running.
+    ///
+    /// # Errors
+    /// An earlier early sync failed.
+    pub fn wrote(&mut self, bytes: usize) -> std::io::Result<()> {
+        self.unsynced += bytes;
+        if self.unsynced < EARLY_SYNC_BYTES
+            || self.running.as_ref().is_some_and(|h| !h.is_finished())
+        {
+            return Ok(());
+        }
+        self.wait()?;
+        let file = self.file.try_clone()?;
+        self.running = Some(std::thread::spawn(move || file.sync_data()));
+        self.unsynced = 0;
+        Ok(())
+    }
+
+    /// Wait for the running sync, if any.
+    ///
+    /// # Errors
+    /// It failed.
+    pub fn wait(&mut self) -> std::io::Result<()> {
+        match self.running.take() {
+            Some(h) => h.join().expect("a sync thread does not panic"),
+            None => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

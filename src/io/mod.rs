@@ -230,6 +230,11 @@ pub(crate) fn validate_coordinates(
     file: &Path,
     index: usize,
 ) -> Result<()> {
+    if let Geometry::Point(p) = geometry {
+        if is_valid_lonlat(p.0) {
+            return Ok(());
+        }
+    }
     for c in geometry.coords_iter() {
         if !is_valid_lonlat(c) {
             let hint = if c.x.is_finite()

@@ -16,7 +16,9 @@ use crate::report::layers::{
     ZoneResult,
 };
 use crate::rules::tax_regime::{decide, Eligibility};
-use crate::settlement::{DuplicateIds, Extent, IdentityFields, LayerCheck, Settlement};
+use crate::settlement::{
+    settlement_id_hash, DuplicateIds, Extent, IdentityFields, LayerCheck, Settlement,
+};
 use crate::zone::cells::{Verdict, ZoneCells};
 use crate::zone::measure::area_inside_m2;
 use crate::zone::strip::{clip_to, zone_band, zone_strip};
@@ -266,6 +268,8 @@ pub fn classify_certified(
 /// settlement, format rows.
 struct PartSteps<'a> {
     opts: &'a ZoneOptions,
+    /// The layer's check, each part's starting from it empty.
+    checks: &'a LayerCheck,
     index: &'a BorderIndex,
     cells: Option<&'a ZoneCells<'a>>,
     share_strip: Option<&'a MultiPolygon<f64>>,
@@ -309,6 +313,10 @@ struct Part {
     settlements: Vec<Settlement>,
     results: Vec<ZoneResult>,
     formatted: FormattedRows,
+    /// The settlements' id hashes and the layer check over them, merged in
+    /// order by [`Written::add`].
+    id_hashes: Vec<u64>,
+    checks: Option<LayerCheck>,
     /// The part's first error of each stage (later stages do not run).
     read_error: Option<Error>,
     measure_error: Option<Error>,
@@ -324,6 +332,7 @@ impl Part {
         mut fill: impl FnMut(usize, &mut InputFeature) -> Result<()>,
         steps: &PartSteps<'_>,
     ) {
+        self.checks = Some(steps.checks.fresh());
         self.read_error = None;
         self.measure_error = None;
         self.format_error = None;
@@ -339,11 +348,13 @@ impl Part {
                 Err(e) => {
                     self.settlements.truncate(k);
                     self.read_error = Some(e);
+                    self.check();
                     return;
                 }
             }
         }
         self.settlements.truncate(rows);
+        self.check();
         for s in &self.settlements {
             match steps.measure(s) {
                 Ok(r) => self.results.push(r),
@@ -355,6 +366,19 @@ impl Part {
         }
         if let Err(e) = steps.format(&self.settlements, &self.results, &mut self.formatted) {
             self.format_error = Some(e);
+        }
+    }
+}
+
+impl Part {
+    /// Hash the ids and check the settlements read (see [`Written::add`]).
+    fn check(&mut self) {
+        self.id_hashes.clear();
+        self.id_hashes
+            .extend(self.settlements.iter().map(settlement_id_hash));
+        let checks = self.checks.as_mut().expect("set by process");
+        for s in &self.settlements {
+            checks.add(s);
         }
     }
 }
@@ -371,9 +395,9 @@ impl Written<'_> {
     /// Check, count and write measured parts, in order.
     fn add(&mut self, parts: &[Part]) -> Result<()> {
         for part in parts {
-            for s in &part.settlements {
-                self.dups.check(s);
-                self.checks.add(s);
+            self.dups.extend(&part.id_hashes);
+            if let Some(c) = &part.checks {
+                self.checks.merge(c);
             }
             for r in &part.results {
                 let summary = &mut *self.summary;
@@ -478,8 +502,10 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
     // Reading (own thread; for CSV only the framing) → decoding, measuring
     // and formatting (parallel, PART_ROWS rows a task) → checks and writing
     // (in order), the writing of one chunk beside the measuring of the next.
+    let part_checks = checks.fresh();
     let steps = PartSteps {
         opts,
+        checks: &part_checks,
         index: &index,
         cells: cells.as_ref(),
         share_strip,
@@ -550,12 +576,23 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
             "the settlements layer is empty",
         ));
     }
-    dups.finish(&opts.settlements, &opts.read, &opts.identity)?;
-    summary.warnings = checks.finish(&opts.settlements)?;
+    // The settlements file is flushed and synced to disk while the ids and
+    // the layer are checked; the checks' errors come first, as the layer's.
+    let (checked, synced) = std::thread::scope(|scope| {
+        let sync = scope.spawn(|| writer.finish());
+        let checked = dups
+            .finish(&opts.settlements, &opts.read, &opts.identity)
+            .and_then(|()| checks.finish(&opts.settlements));
+        (
+            checked,
+            sync.join().expect("the sync thread does not panic"),
+        )
+    });
+    summary.warnings = checked?;
+    synced?;
     for w in &summary.warnings {
         tracing::warn!("{w}");
     }
-    writer.finish()?;
     if let Some(country) = &country {
         let zone = match band {
             Some(band) => clip_to(&band, country),

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::geodesy::LonLat;
-use crate::io::atomic::{finish, OutputSet, TempWriter};
+use crate::io::atomic::{finish, EarlySync, OutputSet, TempWriter};
 use crate::io::geojson::FeatureCollectionWriter;
 use crate::settlement::Settlement;
 use crate::zone::Measurement;
@@ -103,6 +103,8 @@ pub struct FormattedRows {
 pub struct SettlementWriter {
     geojson: Option<FeatureCollectionWriter<TempWriter>>,
     csv: TempWriter,
+    /// The CSV, the larger file, goes to disk while it is written.
+    csv_sync: EarlySync,
     rows: RowFormat,
 }
 
@@ -160,7 +162,9 @@ impl SettlementWriter {
         let csv = csv
             .into_inner()
             .map_err(|e| Error::io(&csv_path, "cannot write", e.into_error()))?;
+        let csv_sync = EarlySync::new(&csv).map_err(werr(&csv_path))?;
         Ok(SettlementWriter {
+            csv_sync,
             rows: RowFormat {
                 geojson: geojson.is_some(),
                 extra,
@@ -202,15 +206,17 @@ impl SettlementWriter {
         }
         self.csv
             .write_all(&rows.csv)
+            .and_then(|()| self.csv_sync.wrote(rows.csv.len()))
             .map_err(werr(&self.rows.csv_path))
     }
 
     /// Close both files.
-    pub fn finish(self) -> Result<()> {
+    pub fn finish(mut self) -> Result<()> {
         if let Some(g) = self.geojson {
             let g = g.finish().map_err(werr(&self.rows.geojson_path))?;
             finish(g, &self.rows.geojson_path)?;
         }
+        self.csv_sync.wait().map_err(werr(&self.rows.csv_path))?;
         finish(self.csv, &self.rows.csv_path)
     }
 }

@@ -9,8 +9,8 @@
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
-use std::ops::ControlFlow;
 use std::collections::BinaryHeap;
+use std::ops::ControlFlow;
 
 use rayon::prelude::*;
 use rstar::{PointDistance, RTree, RTreeNode, RTreeObject, AABB};
@@ -549,8 +549,7 @@ impl SegmentIndex {
             //    semi-axis) never lengthens a path on the ellipsoid, so the
             //    geodesic from p to any point X of the segment is at least
             //    b·∠(p, X) ≥ b·(∠(p, a) − ∠(a, X)) ≥ b·∠(p, a) − length.
-            let angle_lb =
-                WGS84_B_M * angle_between(&q, &self.chords[id].a) - seg.length_m - 1e-3;
+            let angle_lb = WGS84_B_M * angle_between(&q, &self.chords[id].a) - seg.length_m - 1e-3;
             if angle_lb > *bound_m {
                 return ControlFlow::Continue(());
             }
@@ -756,8 +755,8 @@ mod tests {
     use super::*;
     use geo::Coord;
 
-    use crate::test_rand::{rand01, random_walk};
     use crate::geodesy::MIN_RADIUS_OF_CURVATURE_M;
+    use crate::test_rand::{rand01, random_walk};
 
     /// Every segment under `node`, collected through the frozen tree.
     fn segments_under(flat: &FlatTree, node: usize, out: &mut Vec<usize>) {
