@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Location, Result};
 use crate::geodesy::LonLat;
-use crate::io::{property_text, InputFeature};
+use crate::io::InputFeature;
 use crate::zone::validity::{first_self_intersection, SelfIntersection};
 
 /// Which attributes identify a settlement.
@@ -39,8 +39,27 @@ impl IdentityFields {
     /// # Errors
     /// The id attribute is missing, null or empty.
     pub fn identify(&self, feature: InputFeature, path: &Path) -> Result<Settlement> {
-        let id = match &self.id_field {
-            Some(field) => match feature.properties.get(field) {
+        let mut s = Settlement {
+            id: String::new(),
+            name: String::new(),
+            feature,
+        };
+        self.identify_in_place(&mut s, path)?;
+        Ok(s)
+    }
+
+    /// As [`Self::identify`], for a settlement whose `feature` was just
+    /// replaced: its `id` and `name` are set from it, reusing their
+    /// buffers (nothing moved, nothing allocated once they are large
+    /// enough).
+    ///
+    /// # Errors
+    /// As [`Self::identify`].
+    pub fn identify_in_place(&self, s: &mut Settlement, path: &Path) -> Result<()> {
+        let feature = &s.feature;
+        s.id.clear();
+        match &self.id_field {
+            Some(field) => match property(&feature.properties, field) {
                 None => {
                     return Err(Error::invalid(
                         Location::feature(path, feature.index).with_field(field.clone()),
@@ -48,28 +67,52 @@ impl IdentityFields {
                     ))
                 }
                 Some(v) => {
-                    let text = property_text(v);
-                    if text.trim().is_empty() {
+                    push_property_text(&mut s.id, v);
+                    if s.id.trim().is_empty() {
                         return Err(Error::invalid(
                             Location::feature(path, feature.index).with_field(field.clone()),
                             "the id attribute is empty",
                         ));
                     }
-                    text
                 }
             },
             None => match &feature.feature_id {
-                Some(Value::Null) | None => feature.index.to_string(),
-                Some(v) => property_text(v),
+                Some(Value::Null) | None => {
+                    use std::fmt::Write as _;
+                    let _ = write!(s.id, "{}", feature.index);
+                }
+                Some(v) => push_property_text(&mut s.id, v),
             },
-        };
+        }
         let name_field = self.name_field.as_deref().unwrap_or("name");
-        let name = feature
-            .properties
-            .get(name_field)
-            .map(property_text)
-            .unwrap_or_default();
-        Ok(Settlement { id, name, feature })
+        s.name.clear();
+        if let Some(v) = property(&feature.properties, name_field) {
+            push_property_text(&mut s.name, v);
+        }
+        Ok(())
+    }
+}
+
+/// `properties[key]`. A settlement usually has few attributes (a CSV
+/// layer's few columns): those are scanned, which is faster than hashing
+/// the key.
+fn property<'a>(properties: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if properties.len() <= 8 {
+        properties.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    } else {
+        properties.get(key)
+    }
+}
+
+/// Append [`crate::io::property_text`] of `value` to `text`.
+fn push_property_text(text: &mut String, value: &Value) {
+    match value {
+        Value::Null => {}
+        Value::String(v) => text.push_str(v),
+        other => {
+            use std::fmt::Write as _;
+            let _ = write!(text, "{other}");
+        }
     }
 }
 
@@ -300,7 +343,7 @@ impl LayerCheck {
     pub fn add(&mut self, s: &Settlement) {
         self.total += 1;
         let index = s.feature.index;
-        if !s.feature.properties.contains_key(&self.name_field) {
+        if property(&s.feature.properties, &self.name_field).is_none() {
             self.missing_name += 1;
             self.first_missing_name.get_or_insert(index);
         }

@@ -277,8 +277,10 @@ struct PartSteps<'a> {
 }
 
 impl PartSteps<'_> {
-    fn identify(&self, f: InputFeature) -> Result<Settlement> {
-        self.opts.identity.identify(f, &self.opts.settlements)
+    fn identify(&self, s: &mut Settlement) -> Result<()> {
+        self.opts
+            .identity
+            .identify_in_place(s, &self.opts.settlements)
     }
 
     fn measure(&self, s: &Settlement) -> Result<ZoneResult> {
@@ -338,13 +340,18 @@ impl Part {
         self.format_error = None;
         self.results.clear();
         for k in 0..rows {
-            let mut feature = match self.settlements.get_mut(k) {
-                Some(old) => std::mem::replace(&mut old.feature, InputFeature::blank()),
-                None => InputFeature::blank(),
-            };
-            match fill(k, &mut feature).and_then(|()| steps.identify(feature)) {
-                Ok(s) if k < self.settlements.len() => self.settlements[k] = s,
-                Ok(s) => self.settlements.push(s),
+            if k == self.settlements.len() {
+                self.settlements.push(Settlement {
+                    id: String::new(),
+                    name: String::new(),
+                    feature: InputFeature::blank(),
+                });
+            }
+            // Decoded and identified in place: the settlement's buffers are
+            // reused from chunk to chunk.
+            let s = &mut self.settlements[k];
+            match fill(k, &mut s.feature).and_then(|()| steps.identify(s)) {
+                Ok(()) => {}
                 Err(e) => {
                     self.settlements.truncate(k);
                     self.read_error = Some(e);

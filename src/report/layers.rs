@@ -433,29 +433,38 @@ fn short_decimal(line: &mut Vec<u8>, v: f64) -> bool {
     if m / SCALE != a {
         return false;
     }
-    let mut m = m as u64;
-    let mut digits = [b'0'; 24];
-    let mut start = digits.len();
-    while m > 0 {
-        start -= 1;
-        digits[start] = b'0' + (m % 10) as u8;
-        m /= 10;
+    let m = m as u64;
+    // [sign][integer digits].[9 fraction digits], built in place around
+    // the point so that one copy appends the whole number.
+    const POINT: usize = 16;
+    let mut digits = [b'0'; POINT + 1 + SHORT_DECIMALS as usize];
+    digits[POINT] = b'.';
+    let (mut int, mut frac) = (m / 1_000_000_000, m % 1_000_000_000);
+    for d in digits[POINT + 1..].iter_mut().rev() {
+        *d = b'0' + (frac % 10) as u8;
+        frac /= 10;
     }
     // At least one digit before the point.
-    let point = digits.len() - SHORT_DECIMALS as usize;
-    start = start.min(point - 1);
+    let mut start = POINT - 1;
+    digits[start] = b'0' + (int % 10) as u8;
+    int /= 10;
+    while int > 0 {
+        start -= 1;
+        digits[start] = b'0' + (int % 10) as u8;
+        int /= 10;
+    }
     let mut end = digits.len();
-    while end > point && digits[end - 1] == b'0' {
+    while digits[end - 1] == b'0' {
         end -= 1;
     }
+    if end == POINT + 1 {
+        end = POINT; // no fraction: no point
+    }
     if v.is_sign_negative() {
-        line.push(b'-');
+        start -= 1;
+        digits[start] = b'-';
     }
-    line.extend_from_slice(&digits[start..point]);
-    if end > point {
-        line.push(b'.');
-        line.extend_from_slice(&digits[point..end]);
-    }
+    line.extend_from_slice(&digits[start..end]);
     true
 }
 
