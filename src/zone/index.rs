@@ -512,7 +512,7 @@ impl SegmentIndex {
     /// No geodesic is solved: the search stops at the first segment off the
     /// frontier, the one with the smallest chord bound (so `lower_m` bounds
     /// every segment), and `upper_m` bounds the distance to that segment
-    /// from above ([`Chord::bounds_m`]). The bracket is a centimetre wide at
+    /// from above (through the chord, see `Chord::bounds_m`). The bracket is a centimetre wide at
     /// 20 km, enough to decide most comparisons without the exact distance.
     pub fn bracket_within(&self, p: LonLat, bound_m: f64) -> Option<Bracket> {
         if self.segments.is_empty() {
