@@ -411,6 +411,13 @@ fn is_exactly(v: f64, n: u64, q: i32) -> bool {
 /// Decimals of the fast path of [`shortest_decimal`].
 const SHORT_DECIMALS: i32 = 9;
 
+/// "00", "01", …, "99".
+const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// The fast path of [`shortest_decimal`], for values (coordinates,
 /// millimetre distances) that are a decimal of at most 15 significant
 /// digits with at most [`SHORT_DECIMALS`] decimals; `false` (nothing
@@ -429,21 +436,25 @@ fn short_decimal(line: &mut Vec<u8>, v: f64) -> bool {
     if a.is_nan() || a >= 1e6 {
         return false;
     }
-    let m = (a * SCALE).round();
-    if m / SCALE != a {
+    // A candidate only (the check below decides): truncating a + ½ needs
+    // no call to `round`.
+    let m = (a * SCALE + 0.5) as u64;
+    if m as f64 / SCALE != a {
         return false;
     }
-    let m = m as u64;
     // [sign][integer digits].[9 fraction digits], built in place around
     // the point so that one copy appends the whole number.
     const POINT: usize = 16;
     let mut digits = [b'0'; POINT + 1 + SHORT_DECIMALS as usize];
     digits[POINT] = b'.';
-    let (mut int, mut frac) = (m / 1_000_000_000, m % 1_000_000_000);
-    for d in digits[POINT + 1..].iter_mut().rev() {
-        *d = b'0' + (frac % 10) as u8;
-        frac /= 10;
+    // m < 10¹⁵: both parts fit 32 bits, whose divisions are cheaper.
+    let (mut int, mut frac) = ((m / 1_000_000_000) as u32, (m % 1_000_000_000) as u32);
+    for pair in digits[POINT + 2..].chunks_exact_mut(2).rev() {
+        let two = (frac % 100) as usize;
+        frac /= 100;
+        pair.copy_from_slice(&DIGIT_PAIRS[2 * two..2 * two + 2]);
     }
+    digits[POINT + 1] = b'0' + frac as u8;
     // At least one digit before the point.
     let mut start = POINT - 1;
     digits[start] = b'0' + (int % 10) as u8;
