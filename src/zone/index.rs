@@ -415,9 +415,14 @@ impl Chord {
     }
 }
 
-/// Padded ECEF box of a geodesic segment.
-fn segment_box(seg: &GeodesicSegment) -> AABB<[f64; 3]> {
-    let (min, max) = padded_chord_box(ecef(seg.a), ecef(seg.b), seg.length_m);
+/// Padded ECEF box of the geodesic segment from `a` to `b`, without
+/// solving it: the pad is that of the longest geodesic the chord allows
+/// ([`geodesic_upper_bound_from_chord_m`]), at least the segment's own.
+fn chord_box(a: LonLat, b: LonLat) -> AABB<[f64; 3]> {
+    let (ea, eb) = (ecef(a), ecef(b));
+    let chord =
+        ((ea[0] - eb[0]).powi(2) + (ea[1] - eb[1]).powi(2) + (ea[2] - eb[2]).powi(2)).sqrt();
+    let (min, max) = padded_chord_box(ea, eb, geodesic_upper_bound_from_chord_m(chord));
     AABB::from_corners(min, max)
 }
 
@@ -439,24 +444,33 @@ impl SegmentIndex {
                 }
             }
         }
-        let segments: Vec<IndexedSegment> = pairs
-            .par_iter()
-            .map(|&(a, b, part)| IndexedSegment {
-                geodesic: GeodesicSegment::new(a, b),
-                part,
-            })
-            .collect();
-        let boxes = segments
-            .iter()
-            .enumerate()
-            .map(|(id, s)| SegmentBox {
-                envelope: segment_box(&s.geodesic),
-                id: id as u32,
-            })
-            .collect();
+        // The exact segments (a geodesic inverse each) beside the tree,
+        // whose boxes need only the chords: both at once.
+        let (segments, (tree, mut flat)) = rayon::join(
+            || {
+                pairs
+                    .par_iter()
+                    .map(|&(a, b, part)| IndexedSegment {
+                        geodesic: GeodesicSegment::new(a, b),
+                        part,
+                    })
+                    .collect::<Vec<_>>()
+            },
+            || {
+                let boxes = pairs
+                    .iter()
+                    .enumerate()
+                    .map(|(id, &(a, b, _))| SegmentBox {
+                        envelope: chord_box(a, b),
+                        id: id as u32,
+                    })
+                    .collect();
+                let tree = RTree::bulk_load(boxes);
+                let flat = FlatTree::freeze(&tree);
+                (tree, flat)
+            },
+        );
         let chords = segments.iter().map(|s| Chord::new(&s.geodesic)).collect();
-        let tree = RTree::bulk_load(boxes);
-        let mut flat = FlatTree::freeze(&tree);
         flat.set_balls(&segments);
         SegmentIndex {
             segments,
