@@ -447,3 +447,85 @@ impl LayerCheck {
         Ok(warnings)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{LineString, Point};
+
+    /// Settlements of every kind the check counts: inside and outside the
+    /// extent, swapped, with and without a name, and a bow-tie polygon.
+    fn settlements(n: usize) -> Vec<Settlement> {
+        let mut state = 5u64;
+        (0..n)
+            .map(|index| {
+                let r = crate::test_rand::next_u64(&mut state);
+                let (x, y) = match r % 5 {
+                    0 => (10.0, 10.0), // outside
+                    1 => (45.0, 70.0), // swapped
+                    _ => (60.0 + (r % 20) as f64, 45.0 + (r % 7) as f64),
+                };
+                let geometry = if r % 97 == 0 {
+                    let ring = LineString::from(vec![
+                        (x, y),
+                        (x + 1.0, y + 1.0),
+                        (x + 1.0, y),
+                        (x, y + 1.0),
+                        (x, y),
+                    ]);
+                    Geometry::Polygon(Polygon::new(ring, vec![]))
+                } else {
+                    Geometry::Point(Point::new(x, y))
+                };
+                let mut properties = serde_json::Map::new();
+                if r % 3 != 0 {
+                    properties.insert("name".into(), Value::from(format!("s{index}")));
+                }
+                Settlement {
+                    id: index.to_string(),
+                    name: String::new(),
+                    feature: InputFeature {
+                        index,
+                        feature_id: None,
+                        properties,
+                        geometry,
+                    },
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn merged_parts_check_as_the_whole_layer() {
+        let extent = Extent {
+            min_lon: 46.0,
+            min_lat: 40.0,
+            max_lon: 88.0,
+            max_lat: 56.0,
+            from_country: true,
+        };
+        let all = settlements(5_000);
+        let mut whole = LayerCheck::new(Some(extent), "name");
+        for s in &all {
+            whole.add(s);
+        }
+        for part_len in [1, 7, 512, 5_000] {
+            let mut merged = whole.fresh();
+            for part in all.chunks(part_len) {
+                let mut c = merged.fresh();
+                for s in part {
+                    c.add(s);
+                }
+                merged.merge(&c);
+            }
+            assert_eq!(
+                format!("{merged:?}"),
+                format!("{whole:?}"),
+                "parts of {part_len}"
+            );
+        }
+        // The layer has something of every kind to report.
+        let warnings = whole.finish(Path::new("layer.csv")).unwrap();
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+    }
+}
