@@ -465,7 +465,7 @@ mod tests {
                     1 => (45.0, 70.0), // swapped
                     _ => (60.0 + (r % 20) as f64, 45.0 + (r % 7) as f64),
                 };
-                let geometry = if r % 97 == 0 {
+                let geometry = if r.is_multiple_of(97) {
                     let ring = LineString::from(vec![
                         (x, y),
                         (x + 1.0, y + 1.0),
@@ -478,7 +478,7 @@ mod tests {
                     Geometry::Point(Point::new(x, y))
                 };
                 let mut properties = serde_json::Map::new();
-                if r % 3 != 0 {
+                if !r.is_multiple_of(3) {
                     properties.insert("name".into(), Value::from(format!("s{index}")));
                 }
                 Settlement {
