@@ -146,15 +146,13 @@ impl CsvColumns {
             })
         };
         let mut coord = [f64::NAN; 2];
-        let mut coordinate = |col: usize, text: &str, name: &String| -> Result<()> {
-            let v: f64 = text.trim().parse().map_err(|_| {
+        let number = |text: &str, name: &String| -> Result<f64> {
+            text.trim().parse().map_err(|_| {
                 Error::invalid(
                     at().with_field(name.clone()),
                     format!("'{text}' is not a number"),
                 )
-            })?;
-            coord[usize::from(col == self.lat_col)] = v;
-            Ok(())
+            })
         };
         let properties = &mut feature.properties;
         let columns = fields.into_iter().zip(&self.headers).enumerate();
@@ -169,11 +167,14 @@ impl CsvColumns {
             }
             let mut values = properties.values_mut();
             for (col, (raw, name)) in columns {
-                let text = text_of(raw, name)?;
                 if self.key_of_column[col].is_none() {
-                    coordinate(col, text, name)?;
+                    coord[usize::from(col == self.lat_col)] = match plain_decimal(raw) {
+                        Some(v) => v,
+                        None => number(text_of(raw, name)?, name)?,
+                    };
                     continue;
                 }
+                let text = text_of(raw, name)?;
                 match values.next().expect("one property per column") {
                     Value::String(v) => {
                         v.clear();
@@ -189,7 +190,7 @@ impl CsvColumns {
             for (col, (raw, name)) in columns {
                 let text = text_of(raw, name)?;
                 if self.key_of_column[col].is_none() {
-                    coordinate(col, text, name)?;
+                    coord[usize::from(col == self.lat_col)] = number(text, name)?;
                 } else {
                     properties.insert(name.clone(), Value::from(text));
                 }
@@ -200,6 +201,57 @@ impl CsvColumns {
         feature.geometry = Geometry::Point(Point::new(coord[0], coord[1]));
         validate_coordinates(&feature.geometry, &self.path, index)
     }
+}
+
+/// Exact powers of ten, 10⁰ … 10²².
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The value of a plain decimal (`80`, `-12.345`, `.5`; spaces or tabs
+/// around it allowed), as `str::parse::<f64>` reads it, when Clinger's fast
+/// path gives it: an integer of digits m ≤ 2⁵³ and at most 22 decimals k,
+/// so that m and 10ᵏ are exact doubles and m / 10ᵏ, one correctly rounded
+/// division, is the correctly rounded value of the decimal. `None` for
+/// anything else, which the caller parses (and reports) with `str::parse`.
+fn plain_decimal(raw: &[u8]) -> Option<f64> {
+    let mut s = raw;
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    let (negative, s) = match s {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, s),
+    };
+    let mut m: u64 = 0;
+    let mut digits = 0u32;
+    let mut decimals: Option<u32> = None;
+    for &b in s {
+        match b {
+            b'0'..=b'9' => {
+                if digits == 19 {
+                    return None;
+                }
+                m = m * 10 + u64::from(b - b'0');
+                digits += 1;
+                if let Some(k) = &mut decimals {
+                    *k += 1;
+                }
+            }
+            b'.' if decimals.is_none() => decimals = Some(0),
+            _ => return None,
+        }
+    }
+    let k = decimals.unwrap_or(0) as usize;
+    if digits == 0 || m > 1 << 53 || k >= POW10.len() {
+        return None;
+    }
+    let v = m as f64 / POW10[k];
+    Some(if negative { -v } else { v })
 }
 
 fn bad_row(path: &Path, index: usize, e: &csv::Error) -> Error {
@@ -354,6 +406,69 @@ mod tests {
         let p = dir.join(name);
         std::fs::File::create(&p).unwrap().write_all(text).unwrap();
         p
+    }
+
+    #[test]
+    fn plain_decimals_read_as_str_parse_reads_them() {
+        // Hand cases around the edges of the fast path, then random
+        // strings of digits, points, signs and spaces: whenever the fast
+        // path answers, `str::parse` gives the same bits.
+        let mut cases: Vec<String> = [
+            "0",
+            "-0",
+            "80",
+            "78.8170534",
+            "-12.345",
+            ".5",
+            "5.",
+            "-.5",
+            " 43.25\t",
+            "007.50",
+            "9007199254740992",
+            "9007199254740993",
+            "0.0000000000000000000001",
+            "1e5",
+            "+1",
+            "1.2.3",
+            "",
+            "-",
+            ".",
+            "1 2",
+            "١",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut state = 3u64;
+        for _ in 0..200_000 {
+            let r = crate::test_rand::next_u64(&mut state);
+            let len = 1 + (r % 24) as usize;
+            let mut t = String::new();
+            let mut bits = crate::test_rand::next_u64(&mut state);
+            for i in 0..len {
+                let c = match bits % 16 {
+                    0 if i == 0 => '-',
+                    1 => '.',
+                    2 if i == 0 || i == len - 1 => ' ',
+                    _ => char::from(b'0' + (bits / 16 % 10) as u8),
+                };
+                t.push(c);
+                bits = bits.rotate_right(7) ^ r;
+            }
+            cases.push(t);
+        }
+        let mut fast = 0;
+        for t in &cases {
+            if let Some(v) = plain_decimal(t.as_bytes()) {
+                fast += 1;
+                let want: f64 = t.trim().parse().unwrap_or_else(|_| panic!("'{t}'"));
+                assert_eq!(v.to_bits(), want.to_bits(), "'{t}'");
+            }
+        }
+        assert!(fast > 100_000, "{fast}");
+        for t in ["1e5", "+1", "1.2.3", "", "-", ".", "9007199254740993", "١"] {
+            assert_eq!(plain_decimal(t.as_bytes()), None, "'{t}'");
+        }
     }
 
     #[test]
