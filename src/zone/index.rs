@@ -50,6 +50,21 @@ impl PointDistance for SegmentBox {
     }
 }
 
+/// The segment tree's node sizes: up to 8 children (rstar's default is 6).
+/// Measured on 1 M points against the Kazakh border: membership 3–5 %
+/// faster (fewer levels to descend at the certified cells' centres), every
+/// distance against China unchanged; 12 children were as fast for the
+/// former and 14 % slower for the latter (larger balls prune less far
+/// away). Only speed depends on it.
+struct SegmentTreeParams;
+
+impl rstar::RTreeParams for SegmentTreeParams {
+    const MIN_SIZE: usize = 4;
+    const MAX_SIZE: usize = 8;
+    const REINSERTION_COUNT: usize = 2;
+    type DefaultInsertionStrategy = rstar::RStarInsertionStrategy;
+}
+
 /// The exact nearest point of an indexed set of segments.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Nearest {
@@ -88,7 +103,7 @@ pub struct SegmentIndex {
     segments: Vec<IndexedSegment>,
     /// Each segment's chord, for the angle bound and the chord bound.
     chords: Vec<Chord>,
-    tree: RTree<SegmentBox>,
+    tree: RTree<SegmentBox, SegmentTreeParams>,
     flat: FlatTree,
     zero_length: usize,
 }
@@ -153,7 +168,7 @@ impl FlatSlot {
 }
 
 impl FlatTree {
-    fn freeze(tree: &RTree<SegmentBox>) -> FlatTree {
+    fn freeze(tree: &RTree<SegmentBox, SegmentTreeParams>) -> FlatTree {
         let mut flat = FlatTree::default();
         let mut queue: std::collections::VecDeque<&[RTreeNode<SegmentBox>]> =
             std::collections::VecDeque::new();
@@ -465,7 +480,7 @@ impl SegmentIndex {
                         id: id as u32,
                     })
                     .collect();
-                let tree = RTree::bulk_load(boxes);
+                let tree = RTree::bulk_load_with_params(boxes);
                 let flat = FlatTree::freeze(&tree);
                 (tree, flat)
             },
