@@ -124,9 +124,21 @@ fn push_property_text(text: &mut String, value: &Value) {
 /// only if two hashes are equal, reads the layer again to find the two
 /// features and compare their ids — so a hash collision between different
 /// ids is recognised as such and never refuses a valid layer.
-#[derive(Debug, Default)]
+///
+/// The hashes are kept in 256 buckets by their top byte (equal hashes
+/// share a bucket), so that the buckets are sorted in parallel at the end,
+/// each small enough to stay in cache, with no pass to split them.
+#[derive(Debug)]
 pub struct DuplicateIds {
-    hashes: Vec<u64>,
+    buckets: Vec<Vec<u64>>,
+}
+
+impl Default for DuplicateIds {
+    fn default() -> Self {
+        DuplicateIds {
+            buckets: vec![Vec::new(); 256],
+        }
+    }
 }
 
 fn id_hash(id: &str) -> u64 {
@@ -148,12 +160,14 @@ pub fn settlement_id_hash(s: &Settlement) -> u64 {
 impl DuplicateIds {
     /// Record `s`'s id.
     pub fn check(&mut self, s: &Settlement) {
-        self.hashes.push(id_hash(&s.id));
+        self.extend(&[id_hash(&s.id)]);
     }
 
     /// Record ids already hashed by [`settlement_id_hash`], in layer order.
     pub fn extend(&mut self, hashes: &[u64]) {
-        self.hashes.extend_from_slice(hashes);
+        for &h in hashes {
+            self.buckets[(h >> 56) as usize].push(h);
+        }
     }
 
     /// Check the recorded ids of `path` (read with `read` and `identity`,
@@ -168,17 +182,22 @@ impl DuplicateIds {
         read: &crate::io::ReadOptions,
         identity: &IdentityFields,
     ) -> Result<()> {
-        self.hashes.par_sort_unstable();
         let repeated: Vec<u64> = self
-            .hashes
-            .windows(2)
-            .filter(|w| w[0] == w[1])
-            .map(|w| w[0])
+            .buckets
+            .par_iter_mut()
+            .flat_map_iter(|bucket| {
+                bucket.sort_unstable();
+                bucket
+                    .windows(2)
+                    .filter(|w| w[0] == w[1])
+                    .map(|w| w[0])
+                    .collect::<Vec<_>>()
+            })
             .collect();
         if repeated.is_empty() {
             return Ok(());
         }
-        drop(self.hashes);
+        drop(self.buckets);
         let repeated: std::collections::HashSet<u64> = repeated.into_iter().collect();
         // Second pass, only over the features whose hash repeats.
         let mut first: HashMap<String, usize> = HashMap::new();
