@@ -406,29 +406,44 @@ impl Written<'_> {
             if let Some(c) = &part.checks {
                 self.checks.merge(c);
             }
-            for r in &part.results {
-                let summary = &mut *self.summary;
-                summary.settlements += 1;
-                if r.in_zone {
-                    summary.in_zone += 1;
-                    let neighbour = if r.measurement.is_some() {
-                        r.nearest_neighbour.as_str()
-                    } else {
-                        "not measured"
-                    };
-                    match summary.in_zone_by_neighbour.get_mut(neighbour) {
-                        Some(n) => *n += 1,
-                        None => {
-                            summary
-                                .in_zone_by_neighbour
-                                .insert(neighbour.to_string(), 1);
+            let summary = &mut *self.summary;
+            summary.settlements += part.results.len();
+            // Runs of one neighbour are counted first, then added once.
+            let mut run: Option<(&str, usize)> = None;
+            for r in part.results.iter().filter(|r| r.in_zone) {
+                summary.in_zone += 1;
+                let neighbour = if r.measurement.is_some() {
+                    r.nearest_neighbour.as_str()
+                } else {
+                    "not measured"
+                };
+                match &mut run {
+                    Some((n, count)) if *n == neighbour => *count += 1,
+                    _ => {
+                        if let Some((n, count)) = run.replace((neighbour, 1)) {
+                            add_in_zone(summary, n, count);
                         }
                     }
                 }
             }
-            self.writer.write_formatted(&part.formatted)?;
+            if let Some((n, count)) = run {
+                add_in_zone(summary, n, count);
+            }
         }
-        Ok(())
+        self.writer
+            .write_formatted_parts(parts.iter().map(|p| &p.formatted))
+    }
+}
+
+/// Count `count` more in-zone settlements nearest to `neighbour`.
+fn add_in_zone(summary: &mut ZoneSummary, neighbour: &str, count: usize) {
+    match summary.in_zone_by_neighbour.get_mut(neighbour) {
+        Some(n) => *n += count,
+        None => {
+            summary
+                .in_zone_by_neighbour
+                .insert(neighbour.to_string(), count);
+        }
     }
 }
 
