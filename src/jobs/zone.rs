@@ -26,7 +26,9 @@ use crate::zone::strip_cache::StripCache;
 use crate::zone::{measure, Border, BorderIndex, PolygonMode};
 
 /// Settlements measured per parallel batch: bounds memory while streaming.
-pub const CHUNK: usize = 16_384;
+/// 8,192 measured best on 1 M points (2 cores: 16,384 2–4 % slower, 32,768
+/// 10 %, 4,096 as fast for all borders and 5 % slower against China).
+pub const CHUNK: usize = 8_192;
 /// Rows read, measured and formatted per parallel task.
 const PART_ROWS: usize = 512;
 
