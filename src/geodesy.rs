@@ -436,21 +436,28 @@ mod tests {
         best
     }
 
+    /// A geodesic from a random point at any latitude, in a random
+    /// direction, of length `length(u)` for a uniform `u`: its ends and
+    /// length.
+    fn random_line(state: &mut u64, length: impl Fn(f64) -> f64) -> (LonLat, LonLat, f64) {
+        let mut rnd = || crate::test_rand::rand01(state);
+        let lat = -89.99 + 179.98 * rnd();
+        let lon = -180.0 + 360.0 * rnd();
+        let az = 360.0 * rnd();
+        let s = length(rnd());
+        let a = c(lon, lat);
+        (a, direct(a, az, s).0, s)
+    }
+
     #[test]
     fn short_lines_from_the_chord_agree_with_karney() {
         // GeographicLib's inverse (Karney, accurate to ~15 nm) is the
         // reference: random points at every latitude, lines from 1 mm to
         // the 10 km limit in every direction.
         let mut state = 7u64;
-        let mut rnd = || crate::test_rand::rand01(&mut state);
         let mut worst: f64 = 0.0;
         for i in 0..200_000 {
-            let lat = -89.99 + 179.98 * rnd();
-            let lon = -180.0 + 360.0 * rnd();
-            let az = 360.0 * rnd();
-            let s = 10f64.powf(-3.0 + 7.0 * rnd()).min(9_990.0);
-            let a = c(lon, lat);
-            let b = direct(a, az, s).0;
+            let (a, b, s) = random_line(&mut state, |u| 10f64.powf(-3.0 + 7.0 * u).min(9_990.0));
             let want = distance_m(a, b);
             let got = short_line_m(&SurfacePoint::new(a), &SurfacePoint::new(b))
                 .unwrap_or_else(|| panic!("case {i}: {s} m is short"));
@@ -475,15 +482,9 @@ mod tests {
         // meridian at the equator (the sharpest curvature) the bound is
         // tight to the c³/24R² term.
         let mut state = 11u64;
-        let mut rnd = || crate::test_rand::rand01(&mut state);
         let mut slack_20km: f64 = 0.0;
         for i in 0..100_000 {
-            let lat = -89.99 + 179.98 * rnd();
-            let lon = -180.0 + 360.0 * rnd();
-            let az = 360.0 * rnd();
-            let s = 10f64.powf(7.0 * rnd());
-            let a = c(lon, lat);
-            let b = direct(a, az, s).0;
+            let (a, b, s) = random_line(&mut state, |u| 10f64.powf(7.0 * u));
             let want = distance_m(a, b);
             let (ea, eb) = (ecef(a), ecef(b));
             let chord =

@@ -215,26 +215,34 @@ impl JumpTable {
     /// margin around; `None` for an empty index, a box across the
     /// antimeridian or one too large.
     fn over(index: &SegmentIndex) -> Option<Self> {
-        let mut min = LonLat {
-            x: f64::INFINITY,
-            y: f64::INFINITY,
-        };
-        let mut max = LonLat {
-            x: f64::NEG_INFINITY,
-            y: f64::NEG_INFINITY,
-        };
-        for seg in index.segments() {
-            for c in [seg.geodesic.a, seg.geodesic.b] {
-                min = LonLat {
-                    x: min.x.min(c.x),
-                    y: min.y.min(c.y),
-                };
-                max = LonLat {
-                    x: max.x.max(c.x),
-                    y: max.y.max(c.y),
-                };
-            }
-        }
+        let (min, max) = index
+            .segments()
+            .iter()
+            .flat_map(|seg| [seg.geodesic.a, seg.geodesic.b])
+            .fold(
+                (
+                    LonLat {
+                        x: f64::INFINITY,
+                        y: f64::INFINITY,
+                    },
+                    LonLat {
+                        x: f64::NEG_INFINITY,
+                        y: f64::NEG_INFINITY,
+                    },
+                ),
+                |(lo, hi), c| {
+                    (
+                        LonLat {
+                            x: lo.x.min(c.x),
+                            y: lo.y.min(c.y),
+                        },
+                        LonLat {
+                            x: hi.x.max(c.x),
+                            y: hi.y.max(c.y),
+                        },
+                    )
+                },
+            );
         if !(min.x <= max.x && max.x - min.x < 180.0) {
             return None;
         }

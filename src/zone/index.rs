@@ -330,6 +330,17 @@ thread_local! {
     static FRONTIER: RefCell<BinaryHeap<Reverse<(u64, u32)>>> = const { RefCell::new(BinaryHeap::new()) };
 }
 
+/// Run `f` with this thread's search frontier, empty.
+fn with_frontier<T>(f: impl FnOnce(&mut BinaryHeap<Reverse<(u64, u32)>>) -> T) -> T {
+    FRONTIER.with(|frontier| {
+        let mut frontier = frontier.borrow_mut();
+        frontier.clear();
+        let answer = f(&mut frontier);
+        frontier.clear();
+        answer
+    })
+}
+
 /// WGS84 polar semi-axis b = a (1 − f) (m).
 const WGS84_B_M: f64 = crate::geodesy::WGS84_A_M * (1.0 - crate::geodesy::WGS84_F);
 
@@ -525,13 +536,7 @@ impl SegmentIndex {
         if self.segments.is_empty() {
             return None;
         }
-        FRONTIER.with(|frontier| {
-            let mut frontier = frontier.borrow_mut();
-            frontier.clear();
-            let best = self.search(p, bound_m, &mut frontier);
-            frontier.clear();
-            best
-        })
+        with_frontier(|frontier| self.search(p, bound_m, frontier))
     }
 
     /// A bracket of the distance from `p` to the nearest segment if it may
@@ -541,23 +546,21 @@ impl SegmentIndex {
     /// No geodesic is solved: the search stops at the first segment off the
     /// frontier, the one with the smallest chord bound (so `lower_m` bounds
     /// every segment), and `upper_m` bounds the distance to that segment
-    /// from above (through the chord, see `Chord::bounds_m`). The bracket is a centimetre wide at
-    /// 20 km, enough to decide most comparisons without the exact distance.
+    /// from above (through the chord, see `Chord::bounds_m`). The bracket
+    /// is a centimetre wide at 20 km, enough to decide most comparisons
+    /// without the exact distance.
     pub fn bracket_within(&self, p: LonLat, bound_m: f64) -> Option<Bracket> {
         if self.segments.is_empty() {
             return None;
         }
-        FRONTIER.with(|frontier| {
-            let mut frontier = frontier.borrow_mut();
-            frontier.clear();
+        with_frontier(|frontier| {
             let q = ecef(p);
             let mut bracket = None;
-            self.best_first(p, &q, bound_m, &mut frontier, |id, _| {
+            self.best_first(p, &q, bound_m, frontier, |id, _| {
                 let (lower_m, upper_m) = self.chords[id].bounds_m(&q);
                 bracket = Some(Bracket { lower_m, upper_m });
                 ControlFlow::Break(())
             });
-            frontier.clear();
             bracket
         })
     }
