@@ -178,6 +178,27 @@ pub fn chord_sagitta_bound_m(length_m: f64) -> f64 {
     2.0 * length_m * length_m / (8.0 * MIN_RADIUS_OF_CURVATURE_M) + 1e-3
 }
 
+/// The straight-line (chord) distance (m) between two ECEF points.
+#[inline]
+pub fn chord_m(u: &[f64; 3], v: &[f64; 3]) -> f64 {
+    let d = [u[0] - v[0], u[1] - v[1], u[2] - v[2]];
+    (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt()
+}
+
+/// The squared straight-line distance (m²) from `q` to the segment from
+/// `a` to `a + ab` (ECEF; `len2` = |ab|², 0 for a segment of one point).
+#[inline]
+pub fn segment_distance_2(q: &[f64; 3], a: &[f64; 3], ab: &[f64; 3], len2: f64) -> f64 {
+    let aq = [q[0] - a[0], q[1] - a[1], q[2] - a[2]];
+    let t = if len2 > 0.0 {
+        ((aq[0] * ab[0] + aq[1] * ab[1] + aq[2] * ab[2]) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let e = [aq[0] - t * ab[0], aq[1] - t * ab[1], aq[2] - t * ab[2]];
+    e[0] * e[0] + e[1] * e[1] + e[2] * e[2]
+}
+
 /// An upper bound (m) on the geodesic distance between two points of the
 /// ellipsoid whose chord (straight-line distance) is `chord_m`.
 ///
@@ -486,10 +507,7 @@ mod tests {
         for i in 0..100_000 {
             let (a, b, s) = random_line(&mut state, |u| 10f64.powf(7.0 * u));
             let want = distance_m(a, b);
-            let (ea, eb) = (ecef(a), ecef(b));
-            let chord =
-                ((ea[0] - eb[0]).powi(2) + (ea[1] - eb[1]).powi(2) + (ea[2] - eb[2]).powi(2))
-                    .sqrt();
+            let chord = chord_m(&ecef(a), &ecef(b));
             let upper = geodesic_upper_bound_from_chord_m(chord);
             assert!(
                 chord <= want + 1e-6,
@@ -509,10 +527,7 @@ mod tests {
         let a = c(30.0, 0.0);
         for s in [1_000.0, 20_000.0, 300_000.0] {
             let b = direct(a, 0.0, s).0;
-            let (ea, eb) = (ecef(a), ecef(b));
-            let chord =
-                ((ea[0] - eb[0]).powi(2) + (ea[1] - eb[1]).powi(2) + (ea[2] - eb[2]).powi(2))
-                    .sqrt();
+            let chord = chord_m(&ecef(a), &ecef(b));
             let upper = geodesic_upper_bound_from_chord_m(chord);
             assert!(upper >= s && upper - s < 1e-3 * s, "{s}: {upper}");
         }
@@ -561,9 +576,7 @@ mod tests {
     fn ecef_chord_is_lower_bound() {
         let a = c(70.0, 50.0);
         let b = c(70.3, 50.2);
-        let (pa, pb) = (ecef(a), ecef(b));
-        let chord =
-            ((pa[0] - pb[0]).powi(2) + (pa[1] - pb[1]).powi(2) + (pa[2] - pb[2]).powi(2)).sqrt();
+        let chord = chord_m(&ecef(a), &ecef(b));
         let geo = distance_m(a, b);
         // The gap grows as d³ / (24 R²): about 3 cm at 31 km.
         assert!(

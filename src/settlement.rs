@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Location, Result};
 use crate::geodesy::LonLat;
-use crate::io::InputFeature;
+use crate::io::{push_property_text, InputFeature};
 use crate::zone::validity::{first_self_intersection, SelfIntersection};
 
 /// Which attributes identify a settlement.
@@ -101,18 +101,6 @@ fn property<'a>(properties: &'a serde_json::Map<String, Value>, key: &str) -> Op
         properties.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     } else {
         properties.get(key)
-    }
-}
-
-/// Append [`crate::io::property_text`] of `value` to `text`.
-fn push_property_text(text: &mut String, value: &Value) {
-    match value {
-        Value::Null => {}
-        Value::String(v) => text.push_str(v),
-        other => {
-            use std::fmt::Write as _;
-            let _ = write!(text, "{other}");
-        }
     }
 }
 

@@ -266,7 +266,8 @@ fn direct_geometry(value: &Value) -> Option<Geometry<f64>> {
     if obj.contains_key("bbox") {
         return None;
     }
-    let coords = obj.get("coordinates")?.as_array()?;
+    let coordinates = obj.get("coordinates")?;
+    let coords = coordinates.as_array()?;
     let position = |v: &Value| -> Option<Coord<f64>> {
         let p = v.as_array()?;
         if p.len() < 2 || !p.iter().all(Value::is_number) {
@@ -294,18 +295,18 @@ fn direct_geometry(value: &Value) -> Option<Geometry<f64>> {
         Some(Polygon::new(exterior, interiors))
     };
     Some(match obj.get("type")?.as_str()? {
-        "Point" => Geometry::Point(Point(position(value.get("coordinates")?)?)),
+        "Point" => Geometry::Point(Point(position(coordinates)?)),
         "MultiPoint" => Geometry::MultiPoint(MultiPoint(
             coords
                 .iter()
                 .map(|v| position(v).map(Point))
                 .collect::<Option<_>>()?,
         )),
-        "LineString" => Geometry::LineString(line(value.get("coordinates")?)?),
+        "LineString" => Geometry::LineString(line(coordinates)?),
         "MultiLineString" => Geometry::MultiLineString(MultiLineString(
             coords.iter().map(line).collect::<Option<_>>()?,
         )),
-        "Polygon" => Geometry::Polygon(polygon(value.get("coordinates")?)?),
+        "Polygon" => Geometry::Polygon(polygon(coordinates)?),
         "MultiPolygon" => Geometry::MultiPolygon(MultiPolygon(
             coords.iter().map(polygon).collect::<Option<_>>()?,
         )),

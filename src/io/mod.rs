@@ -270,9 +270,20 @@ pub(crate) fn validate_coordinates(
 
 /// A property rendered as plain text (strings unquoted, null as empty).
 pub fn property_text(value: &Value) -> String {
+    let mut text = String::new();
+    push_property_text(&mut text, value);
+    text
+}
+
+/// Append [`property_text`] of `value` to `text` (into a buffer that is
+/// reused from feature to feature).
+pub fn push_property_text(text: &mut String, value: &Value) {
     match value {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        Value::Null => {}
+        Value::String(v) => text.push_str(v),
+        other => {
+            use std::fmt::Write as _;
+            let _ = write!(text, "{other}");
+        }
     }
 }

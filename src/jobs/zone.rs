@@ -377,9 +377,7 @@ impl Part {
             self.format_error = Some(e);
         }
     }
-}
 
-impl Part {
     /// Hash the ids and check the settlements read (see [`Written::add`]).
     fn check(&mut self) {
         self.id_hashes.clear();

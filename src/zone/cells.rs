@@ -440,7 +440,8 @@ impl<'a> ZoneCells<'a> {
         Verdict::Undecided
     }
 
-    /// Certify one cell from an exact measurement at its centre.
+    /// Certify one cell from the chord bracket of the distance at its
+    /// centre, or the exact distance when the bracket cannot tell.
     fn certify(&self, level: u32, ix: u64, iy: u64) -> CellState {
         let size = cell_size_deg(level);
         let centre = LonLat {
@@ -450,30 +451,40 @@ impl<'a> ZoneCells<'a> {
         let r = cell_radius_m(centre.y, size / 2.0, size / 2.0);
         // Only distances up to width + r matter: beyond, the cell is out.
         let reach = self.width_m + r + MARGIN_M;
+        // The centre's distance d is known to lie in [lower, upper]: the
+        // cell is inside when d + r is within the width for every such d,
+        // outside when d − r is beyond it for every such d, straddling when
+        // neither holds for any; `None` when the interval allows two of
+        // these. A single exact distance (lower = upper) always decides.
+        let decide = |lower: f64, upper: f64| {
+            let w = self.width_m;
+            if upper + r + MARGIN_M <= w {
+                // Rounded up: still an upper bound after the cast.
+                Some(CellState(((upper + r + MARGIN_M) as f32).next_up()))
+            } else if lower - r - MARGIN_M > w {
+                Some(CellState(OUTSIDE))
+            } else if lower + r + MARGIN_M > w && upper - r - MARGIN_M <= w {
+                Some(CellState(STRADDLES))
+            } else {
+                None
+            }
+        };
         // Most cells are decided by the chord bracket of the distance,
         // without solving a geodesic; the exact distance is measured only
         // when a threshold falls inside the bracket (a centimetre wide).
-        let inside_below = self.width_m - r - MARGIN_M;
         match self.index.bracket_within(centre, reach) {
             None => return CellState(OUTSIDE),
-            Some(b) if b.upper_m <= inside_below => {
-                let upper = (b.upper_m + r + MARGIN_M) as f32;
-                return CellState(upper.next_up());
+            Some(b) => {
+                if let Some(state) = decide(b.lower_m, b.upper_m) {
+                    return state;
+                }
             }
-            Some(b) if b.lower_m > inside_below && b.upper_m <= reach => {
-                return CellState(STRADDLES)
-            }
-            Some(_) => {}
         }
         match self.index.nearest_within(centre, reach) {
             None => CellState(OUTSIDE),
-            Some(n) if n.distance_m + r + MARGIN_M <= self.width_m => {
-                // Rounded up: still an upper bound after the cast.
-                let upper = (n.distance_m + r + MARGIN_M) as f32;
-                CellState(upper.next_up())
-            }
-            Some(n) if n.distance_m - r - MARGIN_M > self.width_m => CellState(OUTSIDE),
-            Some(_) => CellState(STRADDLES),
+            // (Only a NaN distance could leave it undecided: straddling,
+            // the cell's points are then measured one by one.)
+            Some(n) => decide(n.distance_m, n.distance_m).unwrap_or(CellState(STRADDLES)),
         }
     }
 }

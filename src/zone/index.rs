@@ -16,8 +16,8 @@ use rayon::prelude::*;
 use rstar::{PointDistance, RTree, RTreeNode, RTreeObject, AABB};
 
 use crate::geodesy::{
-    chord_sagitta_bound_m, distance_m, ecef, geodesic_upper_bound_from_chord_m, inverse,
-    padded_chord_box, GeodesicSegment, LonLat,
+    chord_m, chord_sagitta_bound_m, distance_m, ecef, geodesic_upper_bound_from_chord_m, inverse,
+    padded_chord_box, segment_distance_2, GeodesicSegment, LonLat,
 };
 
 /// One segment with the polyline ("part") it belongs to.
@@ -243,12 +243,8 @@ impl FlatTree {
         let pad = |r: f64| r * (1.0 + 1e-9) + 1e-3;
         // Upper bounds of d(c, x) from the chord (no geodesic solved):
         // reaches only need to be at least the distances.
-        let far = |c: LonLat, x: LonLat| {
-            let (u, v) = (ecef(c), ecef(x));
-            geodesic_upper_bound_from_chord_m(
-                ((u[0] - v[0]).powi(2) + (u[1] - v[1]).powi(2) + (u[2] - v[2]).powi(2)).sqrt(),
-            )
-        };
+        let far =
+            |c: LonLat, x: LonLat| geodesic_upper_bound_from_chord_m(chord_m(&ecef(c), &ecef(x)));
         let segment_reach = |c: LonLat, t: u32| {
             let g = &segments[(t & !SEGMENT_BIT) as usize].geodesic;
             pad(0.5 * (far(c, g.a) + far(c, g.b) + g.length_m))
@@ -381,15 +377,14 @@ struct Chord {
 }
 
 impl Chord {
-    fn new(seg: &GeodesicSegment) -> Self {
-        let a = ecef(seg.a);
-        let b = ecef(seg.b);
+    /// The chord from `a` to `b` (ECEF) of a geodesic of `length_m`.
+    fn new([a, b]: [[f64; 3]; 2], length_m: f64) -> Self {
         let ab = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
         Chord {
             a,
             ab,
             len2: ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2],
-            pad_m: chord_sagitta_bound_m(seg.length_m),
+            pad_m: chord_sagitta_bound_m(length_m),
         }
     }
 
@@ -412,19 +407,7 @@ impl Chord {
     /// The straight-line distance (m) from `q` to the chord.
     #[inline]
     fn chord_distance_m(&self, q: &[f64; 3]) -> f64 {
-        let aq = [q[0] - self.a[0], q[1] - self.a[1], q[2] - self.a[2]];
-        let along = aq[0] * self.ab[0] + aq[1] * self.ab[1] + aq[2] * self.ab[2];
-        let t = if self.len2 > 0.0 {
-            (along / self.len2).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        let off = [
-            aq[0] - t * self.ab[0],
-            aq[1] - t * self.ab[1],
-            aq[2] - t * self.ab[2],
-        ];
-        (off[0] * off[0] + off[1] * off[1] + off[2] * off[2]).sqrt()
+        segment_distance_2(q, &self.a, &self.ab, self.len2).sqrt()
     }
 
     /// A lower bound (m²) of the squared geodesic distance from the
@@ -441,14 +424,12 @@ impl Chord {
     }
 }
 
-/// Padded ECEF box of the geodesic segment from `a` to `b`, without
-/// solving it: the pad is that of the longest geodesic the chord allows
-/// ([`geodesic_upper_bound_from_chord_m`]), at least the segment's own.
-fn chord_box(a: LonLat, b: LonLat) -> AABB<[f64; 3]> {
-    let (ea, eb) = (ecef(a), ecef(b));
-    let chord =
-        ((ea[0] - eb[0]).powi(2) + (ea[1] - eb[1]).powi(2) + (ea[2] - eb[2]).powi(2)).sqrt();
-    let (min, max) = padded_chord_box(ea, eb, geodesic_upper_bound_from_chord_m(chord));
+/// Padded box of the geodesic segment between the ECEF points `a` and `b`,
+/// without solving it: the pad is that of the longest geodesic the chord
+/// allows ([`geodesic_upper_bound_from_chord_m`]), at least the segment's
+/// own.
+fn chord_box([a, b]: [[f64; 3]; 2]) -> AABB<[f64; 3]> {
+    let (min, max) = padded_chord_box(a, b, geodesic_upper_bound_from_chord_m(chord_m(&a, &b)));
     AABB::from_corners(min, max)
 }
 
@@ -472,7 +453,7 @@ impl SegmentIndex {
         }
         // The exact segments (a geodesic inverse each) beside the tree,
         // whose boxes need only the chords: both at once.
-        let (segments, (tree, mut flat)) = rayon::join(
+        let (segments, (ends, tree, mut flat)) = rayon::join(
             || {
                 pairs
                     .par_iter()
@@ -483,20 +464,26 @@ impl SegmentIndex {
                     .collect::<Vec<_>>()
             },
             || {
-                let boxes = pairs
+                let ends: Vec<[[f64; 3]; 2]> =
+                    pairs.iter().map(|&(a, b, _)| [ecef(a), ecef(b)]).collect();
+                let boxes = ends
                     .iter()
                     .enumerate()
-                    .map(|(id, &(a, b, _))| SegmentBox {
-                        envelope: chord_box(a, b),
+                    .map(|(id, &ends)| SegmentBox {
+                        envelope: chord_box(ends),
                         id: id as u32,
                     })
                     .collect();
                 let tree = RTree::bulk_load_with_params(boxes);
                 let flat = FlatTree::freeze(&tree);
-                (tree, flat)
+                (ends, tree, flat)
             },
         );
-        let chords = segments.iter().map(|s| Chord::new(&s.geodesic)).collect();
+        let chords = ends
+            .into_iter()
+            .zip(&segments)
+            .map(|(ends, s)| Chord::new(ends, s.geodesic.length_m))
+            .collect();
         flat.set_balls(&segments);
         SegmentIndex {
             segments,

@@ -59,8 +59,8 @@ use rstar::RTree;
 
 use super::border::Border;
 use crate::geodesy::{
-    direct, inverse, meridional_radius_m, prime_vertical_radius_m, Inverse, LonLat, SurfacePoint,
-    MIN_RADIUS_OF_CURVATURE_M,
+    direct, inverse, meridional_radius_m, prime_vertical_radius_m, segment_distance_2, Inverse,
+    LonLat, SurfacePoint, MIN_RADIUS_OF_CURVATURE_M,
 };
 
 /// Longest stretch of a segment's offset sides between sampled points (m).
@@ -959,14 +959,7 @@ fn simplify(points: &[SurfacePoint], tolerance_m: f64, max_chord_m: f64) -> Vec<
         let len2 = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2];
         let (mut worst, mut at) = (-1.0, a + 1);
         for (i, p) in points.iter().enumerate().take(b).skip(a + 1) {
-            let ap = [p.xyz[0] - pa[0], p.xyz[1] - pa[1], p.xyz[2] - pa[2]];
-            let t = if len2 > 0.0 {
-                ((ap[0] * ab[0] + ap[1] * ab[1] + ap[2] * ab[2]) / len2).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            let e = [ap[0] - t * ab[0], ap[1] - t * ab[1], ap[2] - t * ab[2]];
-            let d2 = e[0] * e[0] + e[1] * e[1] + e[2] * e[2];
+            let d2 = segment_distance_2(&p.xyz, &pa, &ab, len2);
             if d2 > worst {
                 worst = d2;
                 at = i;
