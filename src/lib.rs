@@ -30,6 +30,8 @@ pub mod report;
 pub mod rules;
 pub mod settlement;
 #[cfg(test)]
+mod test_dir;
+#[cfg(test)]
 mod test_rand;
 pub mod zone;
 

@@ -726,7 +726,7 @@ fn almaty_extract_through_the_job() {
         },
         services: vec![ServiceLayer::with_field(services, "amenity")],
         categories: vec!["school".into(), "hospital".into()],
-        out_dir: dir.clone(),
+        out_dir: dir.to_path_buf(),
         ..Default::default()
     };
     o.params.rules = vec![

@@ -16,7 +16,7 @@ use borderzone::io::{read_all, ReadOptions};
 use borderzone::network::geojson_roads::{self, GeoJsonRoadOptions};
 use borderzone::network::osm_pbf::{self, OsmRoadOptions};
 use borderzone::network::{nearest_services, Access, AccessOptions, Facility, SpeedTable};
-use common::{read_csv, temp_dir};
+use common::{read_csv, temp_dir, TempDir};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -33,9 +33,9 @@ fn bz(args: &[&str]) -> Output {
 }
 
 /// `borderzone zone` with `border` and `settlements` (fixture names) into a
-/// fresh folder named after the test.
-fn zone_with(border: &str, settlements: &str, extra: &[&str], test: &str) -> (Output, PathBuf) {
-    let out = temp_dir(&format!("bad-{test}")).join("out");
+/// fresh folder named after the test (removed when the test passes).
+fn zone_with(border: &str, settlements: &str, extra: &[&str], test: &str) -> (Output, TempDir) {
+    let out = temp_dir(&format!("bad-{test}"));
     let (b, s) = (fixture(border), fixture(settlements));
     let mut args = vec![
         "zone",
@@ -50,7 +50,7 @@ fn zone_with(border: &str, settlements: &str, extra: &[&str], test: &str) -> (Ou
     (bz(&args), out)
 }
 
-fn zone(settlements: &str, extra: &[&str], test: &str) -> (Output, PathBuf) {
+fn zone(settlements: &str, extra: &[&str], test: &str) -> (Output, TempDir) {
     zone_with("border.geojson", settlements, extra, test)
 }
 
@@ -358,7 +358,7 @@ fn a_few_settlements_far_away_are_a_counted_warning() {
 fn swapped_lon_lat_is_an_error_against_the_country_outline() {
     // With a country, its outline's extent is the reference.
     let country = common::embedded("country.geojson");
-    let out = temp_dir("bad-swapped-country").join("out");
+    let out = temp_dir("bad-swapped-country");
     let (b, s) = (
         common::embedded("border_lines.geojson"),
         fixture("latlon_swapped.csv"),
@@ -723,7 +723,7 @@ fn negative_and_zero_zone_widths_are_errors() {
 
 #[test]
 fn a_config_with_unknown_keys_is_an_error_naming_the_key() {
-    let out = temp_dir("bad-config").join("out");
+    let out = temp_dir("bad-config");
     let cfg = fixture("config_unknown_key.toml");
     let o = bz(&["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert_fails(&o, &out, &["config_unknown_key.toml", "width_km"]);

@@ -184,8 +184,7 @@ mod tests {
 
     #[test]
     fn dropped_set_leaves_previous_file() {
-        let dir = std::env::temp_dir().join(format!("bz-atomic-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir::TempDir::new("atomic");
         let p = dir.join("a.csv");
         fs::write(&p, "old").unwrap();
         {

@@ -397,15 +397,14 @@ pub fn read_batches(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_dir::TempDir;
     use serde_json::Map;
-    use std::io::Write;
 
-    fn tmp(name: &str, text: &[u8]) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("bz-csv-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join(name);
-        std::fs::File::create(&p).unwrap().write_all(text).unwrap();
-        p
+    /// `text` in a file `name` of a fresh folder (kept alive by the guard).
+    fn tmp(name: &str, text: &[u8]) -> (TempDir, std::path::PathBuf) {
+        let dir = TempDir::new(&format!("csv-{name}"));
+        let p = dir.file(name, text);
+        (dir, p)
     }
 
     #[test]
@@ -473,7 +472,7 @@ mod tests {
 
     #[test]
     fn reads_points_and_attributes() {
-        let p = tmp(
+        let (_dir, p) = tmp(
             "a.csv",
             "\u{feff}id,name,Longitude,Latitude\n1,Қорғас,80.384232,44.22364\n".as_bytes(),
         );
@@ -491,7 +490,7 @@ mod tests {
 
     #[test]
     fn names_row_and_column_of_bad_numbers() {
-        let p = tmp("b.csv", b"id,x,y\n1,80,44\n2,abc,44\n");
+        let (_dir, p) = tmp("b.csv", b"id,x,y\n1,80,44\n2,abc,44\n");
         let items: Vec<_> = read_points(&p, &ReadOptions::default()).unwrap().collect();
         let err = items[1].as_ref().unwrap_err().to_string();
         assert!(
@@ -502,7 +501,7 @@ mod tests {
 
     #[test]
     fn missing_column_is_an_error() {
-        let p = tmp("c.csv", b"id,a,b\n1,80,44\n");
+        let (_dir, p) = tmp("c.csv", b"id,a,b\n1,80,44\n");
         let err = read_points(&p, &ReadOptions::default())
             .err()
             .unwrap()
@@ -553,7 +552,7 @@ mod tests {
                     2,\"say \"\"hi\"\"\",79.5, 43.25 ,\"two\r\nlines\"\r\n\
                     3,,-0.0,0,\r\n\
                     4,Алматы,76.9,43.2,x\r\n";
-        let p = tmp("batches.csv", text.as_bytes());
+        let (_dir, p) = tmp("batches.csv", text.as_bytes());
         let streamed: Vec<_> = read_points(&p, &ReadOptions::default()).unwrap().collect();
         for rows in [1, 2, 3, 100] {
             same(&batched(&p, &ReadOptions::default(), rows), &streamed);
@@ -572,7 +571,7 @@ mod tests {
 
     #[test]
     fn a_repeated_column_name_keeps_the_later_value_at_the_first_place() {
-        let p = tmp(
+        let (_dir, p) = tmp(
             "dup.csv",
             b"name,id,lon,lat,name\nA,1,80,44,B\nC,2,81,45,D\n",
         );
@@ -591,7 +590,7 @@ mod tests {
 
     #[test]
     fn a_reused_feature_of_another_layer_is_rebuilt() {
-        let p = tmp("reuse.csv", b"code,x,y\n7,80,44\n");
+        let (_dir, p) = tmp("reuse.csv", b"code,x,y\n7,80,44\n");
         let mut feature = InputFeature::blank();
         feature.properties.insert("other".into(), Value::from(1));
         feature.properties.insert("code".into(), Value::from(2));
@@ -618,7 +617,7 @@ mod tests {
     fn batch_errors_name_the_row_and_column_as_the_stream_does() {
         // Row 1: not a number; row 2: not UTF-8; row 3: out of range;
         // row 4: a missing field (a syntax error that ends the layer).
-        let p = tmp(
+        let (_dir, p) = tmp(
             "errs.csv",
             b"id,name,lon,lat\n0,a,80,44\n1,b,abc,44\n2,\xff,80,44\n3,c,80,91\n4,d,80\n5,e,80,44\n",
         );

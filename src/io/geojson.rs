@@ -494,6 +494,7 @@ impl serde::Serialize for Merged<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_dir::TempDir;
 
     #[test]
     fn merged_properties_equal_inserting_into_a_copy() {
@@ -532,20 +533,16 @@ mod tests {
         }
     }
 
-    fn tmp(name: &str, text: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("bz-geojson-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join(name);
-        std::fs::File::create(&p)
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        p
+    /// `text` in a file `name` of a fresh folder (kept alive by the guard).
+    fn tmp(name: &str, text: &str) -> (TempDir, PathBuf) {
+        let dir = TempDir::new(&format!("geojson-{name}"));
+        let p = dir.file(name, text.as_bytes());
+        (dir, p)
     }
 
     #[test]
     fn streams_features_with_members_in_any_order() {
-        let p = tmp(
+        let (_dir, p) = tmp(
             "a.geojson",
             r#"{"features":[{"type":"Feature","properties":{"n":"a [x]"},"geometry":{"type":"Point","coordinates":[1,2]}},
                {"type":"Feature","id":7,"properties":null,"geometry":{"type":"Point","coordinates":[3,4]}}],
@@ -563,7 +560,7 @@ mod tests {
 
     #[test]
     fn truncated_file_names_the_feature() {
-        let p = tmp(
+        let (_dir, p) = tmp(
             "t.geojson",
             r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}},{"type":"Feature","prop"#,
         );
@@ -576,7 +573,7 @@ mod tests {
 
     #[test]
     fn rejects_feature_without_geometry_and_bad_coordinates() {
-        let p = tmp(
+        let (_dir, p) = tmp(
             "g.geojson",
             r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}"#,
         );
@@ -590,7 +587,7 @@ mod tests {
             err.contains("feature #0") && err.contains("no geometry"),
             "{err}"
         );
-        let p = tmp(
+        let (_dir, p) = tmp(
             "c.geojson",
             r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[500000,4800000]}}]}"#,
         );
@@ -643,7 +640,7 @@ mod tests {
 
     #[test]
     fn rejects_a_single_feature_file() {
-        let p = tmp(
+        let (_dir, p) = tmp(
             "f.geojson",
             r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}}"#,
         );
@@ -658,7 +655,7 @@ mod tests {
 
     #[test]
     fn ndjson_reads_lines() {
-        let p = tmp(
+        let (_dir, p) = tmp(
             "a.ndjson",
             "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,2]}}\n\n\u{1e}{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":[3,4]}}\n{\"type\":",
         );
@@ -680,7 +677,7 @@ mod tests {
         let mut w = FeatureCollectionWriter::new(Vec::new(), "t").unwrap();
         w.write(&props, &g).unwrap();
         let bytes = w.finish().unwrap();
-        let p = tmp("w.geojson", std::str::from_utf8(&bytes).unwrap());
+        let (_dir, p) = tmp("w.geojson", std::str::from_utf8(&bytes).unwrap());
         let back: Vec<_> = read_feature_collection(&p)
             .unwrap()
             .collect::<Result<_>>()

@@ -659,12 +659,10 @@ pub fn selection_label(neighbours: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_dir::TempDir;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("bz-zone-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    fn temp_dir(name: &str) -> TempDir {
+        TempDir::new(&format!("zone-{name}"))
     }
 
     /// `n` points along the Kazakh–Chinese border region (a fixed

@@ -214,8 +214,7 @@ mod tests {
     use super::*;
 
     fn written(t: &Table, name: &str) -> Result<Vec<u8>> {
-        let dir = std::env::temp_dir().join(format!("bz-table-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir::TempDir::new(&format!("table-{name}"));
         let path = dir.join("t.csv");
         let mut out = OutputSet::new();
         t.write_csv(&mut out, &path)?;

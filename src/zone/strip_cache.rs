@@ -222,8 +222,8 @@ mod tests {
 
     #[test]
     fn cached_strip_is_bit_identical_and_damage_is_rebuilt() {
-        let dir = std::env::temp_dir().join(format!("bz-strip-cache-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let tmp = crate::test_dir::TempDir::new("strip-cache");
+        let dir = tmp.join("cache");
         let cache = StripCache::in_dir(&dir);
         let country = MultiPolygon(vec![polygon![
             (x: 79.0, y: 43.0), (x: 81.0, y: 43.0), (x: 81.0, y: 45.0), (x: 79.0, y: 45.0), (x: 79.0, y: 43.0)

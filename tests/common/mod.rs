@@ -27,12 +27,13 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     }
 }
 
-/// A fresh, empty temporary folder for one test.
-pub fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("borderzone-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("create temp dir");
-    d
+#[path = "../../src/test_dir.rs"]
+mod test_dir;
+pub use test_dir::TempDir;
+
+/// A fresh, empty [`TempDir`] named after the test and this process.
+pub fn temp_dir(name: &str) -> TempDir {
+    TempDir::new(name)
 }
 
 /// Parse a CSV file into header + rows.
