@@ -1185,17 +1185,27 @@ pub fn run_access(opts: &AccessJobOptions) -> Result<AccessSummary> {
     if opts.services.is_empty() {
         return Err(Error::config("no services layer given"));
     }
-    let places_read = read_places(&opts.settlements, &opts.read, &opts.identity, &opts.urban)?;
-    let (services, service_layers) = read_services(&opts.services, &opts.categories)?;
-    let inputs_s = start.elapsed().as_secs_f64();
+    // The settlements and services are read side by side with the roads
+    // (an error in them is still reported first).
+    let ((inputs, inputs_s), (roads, roads_s)) = rayon::join(
+        || {
+            let t = Instant::now();
+            let read = read_places(&opts.settlements, &opts.read, &opts.identity, &opts.urban)
+                .and_then(|p| Ok((p, read_services(&opts.services, &opts.categories)?)));
+            (read, t.elapsed().as_secs_f64())
+        },
+        || {
+            let t = Instant::now();
+            (read_roads(&opts.roads), t.elapsed().as_secs_f64())
+        },
+    );
+    let (places_read, (services, service_layers)) = inputs?;
+    let roads = roads?;
     tracing::info!(
         settlements = places_read.len(),
         services = services.len(),
         "inputs read"
     );
-    let t_roads = Instant::now();
-    let roads = read_roads(&opts.roads)?;
-    let roads_s = t_roads.elapsed().as_secs_f64();
     tracing::info!(
         nodes = roads.graph.node_count(),
         edges = roads.graph.edge_count(),

@@ -4,10 +4,8 @@
 //! reset between runs by bumping a generation counter, not by clearing its
 //! arrays (as in fast_paths): a run touches only the nodes it reaches.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-
 use super::graph::{Arc, Csr, FORWARD_BIT, NONE};
+use super::radix_heap::RadixHeap;
 
 /// What a shortest path minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,30 +42,6 @@ pub struct Seed {
     pub origin: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct HeapItem {
-    cost: f64,
-    node: u32,
-}
-
-impl Eq for HeapItem {}
-
-impl Ord for HeapItem {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Min-heap on cost, ties by node for determinism.
-        other
-            .cost
-            .total_cmp(&self.cost)
-            .then_with(|| other.node.cmp(&self.node))
-    }
-}
-
-impl PartialOrd for HeapItem {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 /// Per-node state of a search, packed together so that relaxing an arc
 /// touches one cache line (the search is memory-bound on large graphs).
 #[derive(Debug, Clone, Copy)]
@@ -87,7 +61,7 @@ struct NodeState {
 pub struct DijkstraScratch {
     nodes: Vec<NodeState>,
     generation: u32,
-    heap: BinaryHeap<HeapItem>,
+    heap: RadixHeap,
 }
 
 /// Where a node's best path goes next.
@@ -118,7 +92,7 @@ impl DijkstraScratch {
         DijkstraScratch {
             nodes: vec![empty; node_count],
             generation: 0,
-            heap: BinaryHeap::new(),
+            heap: RadixHeap::default(),
         }
     }
 
@@ -172,13 +146,10 @@ impl DijkstraScratch {
                 n.other = s.other;
                 n.origin = s.origin;
                 n.pred_node = NONE;
-                self.heap.push(HeapItem {
-                    cost: s.cost,
-                    node: s.node,
-                });
+                self.heap.push(s.cost, s.node);
             }
         }
-        while let Some(HeapItem { cost, node }) = self.heap.pop() {
+        while let Some((cost, node)) = self.heap.pop() {
             let u = self.nodes[node as usize];
             if cost > u.cost {
                 continue; // stale entry
@@ -193,10 +164,7 @@ impl DijkstraScratch {
                     n.origin = u.origin;
                     n.pred_node = node;
                     n.pred_edge = arc.edge_dir();
-                    self.heap.push(HeapItem {
-                        cost: next,
-                        node: arc.node,
-                    });
+                    self.heap.push(next, arc.node);
                 }
             }
         }

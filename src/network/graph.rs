@@ -26,6 +26,9 @@ type BoxedSegment = (Box3, (u32, u32));
 /// Edges per parallel task when measuring lengths and boxing segments.
 const EDGE_RUN: usize = 4096;
 
+/// Ways per parallel task when ways are split into edges.
+const WAY_RUN: usize = 256;
+
 /// Which way a road may be driven, relative to its vertex order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Oneway {
@@ -312,48 +315,106 @@ impl GraphBuilder {
                 junctions.push(v);
             }
         }
-        junctions.sort_by_cached_key(|&v| morton_key(coords[v as usize]));
+        drop(uses);
+        // Sorted by key, ties in order of first use (as a stable sort would).
+        let mut keyed: Vec<(u64, u32)> = junctions
+            .par_iter()
+            .enumerate()
+            .map(|(i, &v)| (morton_key(coords[v as usize]), i as u32))
+            .collect();
+        keyed.par_sort_unstable();
         let mut node_of = vec![NONE; coords.len()];
-        let mut node_pos = Vec::with_capacity(junctions.len());
-        for v in junctions {
-            node_of[v as usize] = node_pos.len() as u32;
-            node_pos.push(coords[v as usize]);
-        }
+        let node_pos: Vec<LonLat> = keyed
+            .iter()
+            .enumerate()
+            .map(|(node, &(_, i))| {
+                let v = junctions[i as usize] as usize;
+                node_of[v] = node as u32;
+                coords[v]
+            })
+            .collect();
+        drop((keyed, junctions));
         // Split ways at junctions. Every way ends at a junction, so its
-        // edges share one vertex each with the next: the sizes are known.
-        let edge_count = ways.len()
-            + (0..ways.len())
-                .map(|w| {
-                    let vs = &way_vertices[way_start[w] + 1..way_start[w + 1] - 1];
-                    vs.iter().filter(|&&v| node_of[v as usize] != NONE).count()
-                })
-                .sum::<usize>();
-        let mut edges = Vec::with_capacity(edge_count);
-        let mut geom: Vec<LonLat> =
-            Vec::with_capacity(way_vertices.len() + edge_count - ways.len());
-        for (w, info) in ways.iter().enumerate() {
-            let vs = &way_vertices[way_start[w]..way_start[w + 1]];
-            let mut start = 0;
-            for i in 1..vs.len() {
-                if node_of[vs[i] as usize] == NONE {
-                    continue;
-                }
-                let g0 = geom.len() as u32;
-                geom.extend(vs[start..=i].iter().map(|&v| coords[v as usize]));
-                edges.push(Edge {
-                    from: node_of[vs[start] as usize],
-                    to: node_of[vs[i] as usize],
-                    way: w as u32,
-                    length_m: 0.0,
-                    time_s: 0.0,
-                    forward: info.oneway != Oneway::Backward,
-                    backward: info.oneway != Oneway::Forward,
-                    geom_start: g0,
-                    geom_end: geom.len() as u32,
-                });
-                start = i;
+        // edges share one vertex each with the next: each way's numbers of
+        // edges and of geometry vertices are known before they are made, and
+        // runs of ways fill their own stretches of both, in parallel.
+        let way_vs = |w: usize| &way_vertices[way_start[w]..way_start[w + 1]];
+        let way_edges: Vec<u32> = (0..ways.len())
+            .into_par_iter()
+            .map(|w| {
+                let vs = way_vs(w);
+                1 + vs[1..vs.len() - 1]
+                    .iter()
+                    .filter(|&&v| node_of[v as usize] != NONE)
+                    .count() as u32
+            })
+            .collect();
+        let edge_count = way_edges.iter().map(|&n| n as usize).sum::<usize>();
+        let geom_count = way_vertices.len() + edge_count - ways.len();
+        // Filled in place by the runs below (no serial initialisation of
+        // memory that is written again).
+        let mut edges: Vec<Edge> = Vec::with_capacity(edge_count);
+        let mut geom: Vec<LonLat> = Vec::with_capacity(geom_count);
+        {
+            // (first way, its first geometry vertex, its edges and geometry)
+            let mut runs = Vec::with_capacity(ways.len() / WAY_RUN + 1);
+            let (mut edges_rest, mut geom_rest) = (
+                &mut edges.spare_capacity_mut()[..edge_count],
+                &mut geom.spare_capacity_mut()[..geom_count],
+            );
+            let mut g0 = 0usize;
+            for w0 in (0..ways.len()).step_by(WAY_RUN) {
+                let w1 = (w0 + WAY_RUN).min(ways.len());
+                let ne: usize = way_edges[w0..w1].iter().map(|&n| n as usize).sum();
+                let ng = way_start[w1] - way_start[w0] + ne - (w1 - w0);
+                let (e, tail) = edges_rest.split_at_mut(ne);
+                edges_rest = tail;
+                let (g, tail) = geom_rest.split_at_mut(ng);
+                geom_rest = tail;
+                runs.push((w0..w1, g0, e, g));
+                g0 += ng;
             }
+            let (ways, node_of, coords) = (&ways, &node_of, &coords);
+            runs.into_par_iter().for_each(|(run, g0, edges, geom)| {
+                let (mut ei, mut gi) = (0usize, 0usize);
+                for w in run {
+                    let (vs, info) = (way_vs(w), &ways[w]);
+                    let mut start = 0;
+                    for i in 1..vs.len() {
+                        if node_of[vs[i] as usize] == NONE {
+                            continue;
+                        }
+                        let first = gi;
+                        for &v in &vs[start..=i] {
+                            geom[gi].write(coords[v as usize]);
+                            gi += 1;
+                        }
+                        edges[ei].write(Edge {
+                            from: node_of[vs[start] as usize],
+                            to: node_of[vs[i] as usize],
+                            way: w as u32,
+                            length_m: 0.0,
+                            time_s: 0.0,
+                            forward: info.oneway != Oneway::Backward,
+                            backward: info.oneway != Oneway::Forward,
+                            geom_start: (g0 + first) as u32,
+                            geom_end: (g0 + gi) as u32,
+                        });
+                        ei += 1;
+                        start = i;
+                    }
+                }
+                // Every slot of the run's stretches written, none twice.
+                assert_eq!((ei, gi), (edges.len(), geom.len()), "edge split miscounted");
+            });
         }
+        // SAFETY: the runs tile `0..edge_count` and `0..geom_count`, and each
+        // run asserted above that it initialised every slot of its stretches.
+        unsafe {
+            edges.set_len(edge_count);
+            geom.set_len(geom_count);
+        }
+        drop(way_edges);
         drop((coords, way_vertices, way_start, node_of));
         assert!(edges.len() < (1 << 31), "too many edges for u32 indices");
         // Exact lengths (cumulative geodesic length at every geometry vertex)

@@ -31,6 +31,7 @@ pub mod dijkstra;
 pub mod geojson_roads;
 pub mod graph;
 pub mod osm_pbf;
+mod radix_heap;
 mod segment_index;
 pub mod snap;
 pub mod speeds;

@@ -187,6 +187,7 @@ impl SegmentIndex {
             index: self,
             q,
             heap,
+            limit_2: f64::INFINITY,
         }
     }
 }
@@ -229,6 +230,18 @@ pub(crate) struct NearestIter<'a> {
     index: &'a SegmentIndex,
     q: [f64; 3],
     heap: BinaryHeap<Entry>,
+    /// Nothing farther (squared distance) is yielded or expanded.
+    limit_2: f64,
+}
+
+impl NearestIter<'_> {
+    /// End the iteration before the first item whose box is farther than
+    /// `limit_2` (squared distance); a larger limit than the current one is
+    /// ignored. Subtrees beyond it are no longer expanded: a search that
+    /// knows a bound (the best exact distance so far) visits fewer nodes.
+    pub(crate) fn limit(&mut self, limit_2: f64) {
+        self.limit_2 = self.limit_2.min(limit_2);
+    }
 }
 
 impl Iterator for NearestIter<'_> {
@@ -237,6 +250,11 @@ impl Iterator for NearestIter<'_> {
     fn next(&mut self) -> Option<Self::Item> {
         let t = self.index;
         while let Some(e) = self.heap.pop() {
+            if e.d2 > self.limit_2 {
+                // Everything left is at least as far.
+                self.heap.clear();
+                return None;
+            }
             if e.level == 0 {
                 return Some((e.d2, t.data[e.index as usize]));
             }
@@ -245,11 +263,14 @@ impl Iterator for NearestIter<'_> {
             let first = lo + e.index as usize * FANOUT;
             let last = (first + FANOUT).min(hi);
             for c in first..last {
-                self.heap.push(Entry {
-                    d2: distance_2(&t.boxes[c], &self.q),
-                    level: child_level as u32,
-                    index: (c - lo) as u32,
-                });
+                let d2 = distance_2(&t.boxes[c], &self.q);
+                if d2 <= self.limit_2 {
+                    self.heap.push(Entry {
+                        d2,
+                        level: child_level as u32,
+                        index: (c - lo) as u32,
+                    });
+                }
             }
         }
         None
@@ -301,6 +322,29 @@ mod tests {
             let got: Vec<f64> = idx.nearest_iter(q).map(|(d, _)| d).collect();
             let mut want: Vec<f64> = items.iter().map(|(b, _)| distance_2(b, &q)).collect();
             want.sort_by(f64::total_cmp);
+            assert_eq!(got, want);
+        }
+        // With a limit set after the first item: exactly the items within
+        // it, in the same order.
+        for _ in 0..20 {
+            let q = [r(), r(), r()];
+            let mut it = idx.nearest_iter(q);
+            let first = it.next().expect("non-empty").0;
+            let limit_2 = (first.sqrt() + 150.0).powi(2);
+            it.limit(limit_2);
+            it.limit(f64::INFINITY); // a larger limit is ignored
+            let got: Vec<f64> = std::iter::once(first).chain(it.map(|(d, _)| d)).collect();
+            let mut want: Vec<f64> = items
+                .iter()
+                .map(|(b, _)| distance_2(b, &q))
+                .filter(|&d| d <= limit_2)
+                .collect();
+            want.sort_by(f64::total_cmp);
+            assert!(
+                want.len() > 1 && want.len() < items.len() / 2,
+                "{}",
+                want.len()
+            );
             assert_eq!(got, want);
         }
         assert_eq!(

@@ -68,7 +68,12 @@ pub fn snap_point(graph: &RoadGraph, p: LonLat, max_snap_m: f64) -> SnapStatus {
     let q = geodesy::ecef(p);
     // Best so far: (distance, global segment index, edge, hit).
     let mut best: Option<(f64, u32, u32, geodesy::SegmentHit)> = None;
-    for (lower_2, (edge, k)) in graph.segment_index.nearest_iter(q) {
+    let mut candidates = graph.segment_index.nearest_iter(q);
+    // Boxes beyond the bound are not even visited (the limit is widened by
+    // a relative 1e-9 so that it never cuts off a box the test below keeps).
+    let limit_2 = |bound_m: f64| bound_m * bound_m * (1.0 + 1e-9);
+    candidates.limit(limit_2(max_snap_m));
+    while let Some((lower_2, (edge, k))) = candidates.next() {
         let lower_m = lower_2.sqrt();
         let bound = best.as_ref().map_or(max_snap_m, |b| b.0.min(max_snap_m));
         // Boxes come in increasing order of the lower bound; a box at exactly
@@ -92,6 +97,7 @@ pub fn snap_point(graph: &RoadGraph, p: LonLat, max_snap_m: f64) -> SnapStatus {
         };
         if better {
             best = Some((hit.distance_m, k, edge, hit));
+            candidates.limit(limit_2(hit.distance_m));
         }
     }
     match best {
