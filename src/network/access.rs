@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use super::dijkstra::{DijkstraScratch, Metric, Seed};
 use super::graph::{Edge, RoadGraph};
-use super::snap::{snap_point, Snap, SnapStatus};
+use super::snap::{snap_points, Snap, SnapStatus};
 use crate::error::Location;
 use crate::geodesy::{self, LonLat};
 use crate::{Error, Result};
@@ -235,14 +235,9 @@ pub fn nearest_services(
             ));
         }
     }
-    let settlement_snaps: Vec<SnapStatus> = settlements
-        .par_iter()
-        .map(|&p| snap_point(graph, p, opts.max_snap_m))
-        .collect();
-    let facility_snaps: Vec<SnapStatus> = facilities
-        .par_iter()
-        .map(|f| snap_point(graph, f.position, opts.max_snap_m))
-        .collect();
+    let settlement_snaps = snap_points(graph, settlements, opts.max_snap_m);
+    let facility_positions: Vec<LonLat> = facilities.iter().map(|f| f.position).collect();
+    let facility_snaps = snap_points(graph, &facility_positions, opts.max_snap_m);
     let mut by_category: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, f) in facilities.iter().enumerate() {
         by_category.entry(f.category.as_str()).or_default().push(i);

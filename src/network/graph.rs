@@ -666,7 +666,7 @@ impl RoadGraph {
 
 /// Z-order (Morton) key of a lon/lat position: its quantised coordinates'
 /// bits interleaved.
-fn morton_key(p: LonLat) -> u64 {
+pub(crate) fn morton_key(p: LonLat) -> u64 {
     fn spread(mut x: u64) -> u64 {
         x &= 0xFFFF_FFFF;
         x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use osmpbf::{BlobDecode, BlobReader, Element, PrimitiveBlock};
+use osmpbf::{BlobDecode, BlobReader, PrimitiveBlock, Way};
 use rayon::prelude::*;
 
 use super::graph::{GraphBuilder, Oneway, RoadGraph, WayInfo, NONE};
@@ -97,16 +97,8 @@ struct BlockWays {
 }
 
 impl BlockWays {
-    fn add(&mut self, el: Element<'_>, opts: &OsmRoadOptions) {
+    fn add(&mut self, w: &Way<'_>, opts: &OsmRoadOptions) {
         let stats = &mut self.stats;
-        let w = match el {
-            Element::Node(_) | Element::DenseNode(_) => {
-                stats.nodes += 1;
-                return;
-            }
-            Element::Relation(_) => return,
-            Element::Way(w) => w,
-        };
         let index = stats.ways;
         stats.ways += 1;
         let (mut highway, mut oneway, mut maxspeed, mut name, mut junction, mut area) =
@@ -204,8 +196,12 @@ pub fn read_roads(
     // order.
     let blocks = map_data_blocks(path, |block| {
         let mut out = BlockWays::default();
-        for el in block.elements() {
-            out.add(el, opts);
+        for group in block.groups() {
+            // Nodes are only counted here (not decoded).
+            out.stats.nodes += group.nodes().len() + group.dense_nodes().len();
+            for way in group.ways() {
+                out.add(&way, opts);
+            }
         }
         out
     })?;
@@ -223,14 +219,27 @@ pub fn read_roads(
     }
     // Every node id the ways use, sorted: a node's place in this list is its
     // index in the arrays below (no hash maps over node ids).
-    let mut used_ids: Vec<i64> = raw.iter().flat_map(|w| w.refs.iter().copied()).collect();
+    let mut used_ids: Vec<i64> = Vec::with_capacity(raw.iter().map(|w| w.refs.len()).sum());
+    for w in &raw {
+        used_ids.extend_from_slice(&w.refs);
+    }
     used_ids.par_sort_unstable();
     used_ids.dedup();
     let ids = &used_ids;
-    let index_of = |r: i64| ids.binary_search(&r).expect("every ref is listed") as u32;
+    // A way's nodes mostly have nearby ids: each is searched for from the
+    // place of the one before.
     let refs: Vec<Vec<u32>> = raw
         .par_iter()
-        .map(|w| w.refs.iter().map(|&r| index_of(r)).collect())
+        .map(|w| {
+            let mut at = 0;
+            w.refs
+                .iter()
+                .map(|&r| {
+                    at = gallop(ids, at, r).expect("every ref is listed");
+                    at as u32
+                })
+                .collect()
+        })
         .collect();
     // Pass 2: the coordinates of the nodes the ways use.
     let missing_pos = LonLat {
@@ -242,16 +251,22 @@ pub fn read_roads(
         positions = vec![missing_pos; ids.len()];
         let found = map_data_blocks(path, |block| {
             let mut out = Vec::new();
-            let mut keep = |id: i64, lon: f64, lat: f64| {
-                if let Ok(i) = ids.binary_search(&id) {
+            // Nodes come sorted by id in most files: searched for from the
+            // place of the one before.
+            let mut at = 0;
+            let mut keep = |id: i64, lon: f64, lat: f64| match gallop(ids, at, id) {
+                Ok(i) => {
                     out.push((i as u32, LonLat { x: lon, y: lat }));
+                    at = i;
                 }
+                Err(i) => at = i.min(ids.len().saturating_sub(1)),
             };
-            for el in block.elements() {
-                match el {
-                    Element::Node(n) => keep(n.id(), n.lon(), n.lat()),
-                    Element::DenseNode(n) => keep(n.id(), n.lon(), n.lat()),
-                    _ => {}
+            for group in block.groups() {
+                for n in group.nodes() {
+                    keep(n.id(), n.lon(), n.lat());
+                }
+                for n in group.dense_nodes() {
+                    keep(n.id(), n.lon(), n.lat());
                 }
             }
             out
@@ -314,6 +329,45 @@ pub fn read_roads(
     // The graph is frozen without the lookup tables above.
     drop((used_ids, positions, vertex_of));
     Ok((builder.freeze(speeds), stats))
+}
+
+/// `sorted.binary_search(&x)`, searched for outwards from index `from`
+/// (doubling steps, then bisection): O(log d) for an answer d places away,
+/// so a run of nearby, mostly increasing values is looked up in near-linear
+/// time.
+fn gallop(sorted: &[i64], from: usize, x: i64) -> std::result::Result<usize, usize> {
+    let n = sorted.len();
+    if n == 0 {
+        return Err(0);
+    }
+    let from = from.min(n - 1);
+    // A range [lo, hi) of `sorted` that holds x's place.
+    let (lo, hi) = if sorted[from] <= x {
+        let mut step = 1;
+        let mut lo = from;
+        loop {
+            let probe = from + step;
+            if probe >= n || sorted[probe] > x {
+                break (lo, probe.min(n));
+            }
+            lo = probe;
+            step *= 2;
+        }
+    } else {
+        let mut step = 1;
+        let mut hi = from;
+        loop {
+            if step > from || sorted[from - step] <= x {
+                break (from.saturating_sub(step), hi);
+            }
+            hi = from - step;
+            step *= 2;
+        }
+    };
+    sorted[lo..hi]
+        .binary_search(&x)
+        .map(|i| lo + i)
+        .map_err(|i| lo + i)
 }
 
 /// The error of a PBF file that cannot be read or decoded.
@@ -395,4 +449,34 @@ fn check_header(path: &Path) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gallop_answers_as_binary_search_from_any_start() {
+        let mut st = 3u64;
+        for n in [0usize, 1, 2, 3, 7, 100, 1000] {
+            let mut v: Vec<i64> = (0..n)
+                .map(|_| (crate::test_rand::next_u64(&mut st) % 5000) as i64 - 2500)
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            for _ in 0..300 {
+                let x = (crate::test_rand::next_u64(&mut st) % 5200) as i64 - 2600;
+                let from = (crate::test_rand::next_u64(&mut st) % (n as u64 + 3)) as usize;
+                assert_eq!(
+                    gallop(&v, from, x),
+                    v.binary_search(&x),
+                    "n {n} from {from} x {x}"
+                );
+            }
+            for (i, &x) in v.iter().enumerate() {
+                assert_eq!(gallop(&v, 0, x), Ok(i));
+                assert_eq!(gallop(&v, v.len(), x), Ok(i));
+            }
+        }
+    }
 }

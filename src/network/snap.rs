@@ -7,7 +7,9 @@
 //! decides. The search stops when the next box is farther than the best exact
 //! hit or than the maximum snap distance.
 
-use super::graph::RoadGraph;
+use rayon::prelude::*;
+
+use super::graph::{morton_key, RoadGraph};
 use crate::geodesy::{self, GeodesicSegment, LonLat};
 
 /// Where a place joins the road graph.
@@ -114,4 +116,26 @@ pub fn snap_point(graph: &RoadGraph, p: LonLat, max_snap_m: f64) -> SnapStatus {
         }
         _ => SnapStatus::NoRoadWithin { max_snap_m },
     }
+}
+
+/// [`snap_point`] for each of `points`, in parallel, results in input order.
+/// The searches run in Z-order of the points, so that consecutive ones
+/// find the tree's nodes in cache (places come in any order; a national
+/// segment index is far larger than the cache).
+pub fn snap_points(graph: &RoadGraph, points: &[LonLat], max_snap_m: f64) -> Vec<SnapStatus> {
+    let mut order: Vec<(u64, u32)> = points
+        .par_iter()
+        .enumerate()
+        .map(|(i, &p)| (morton_key(p), i as u32))
+        .collect();
+    order.par_sort_unstable();
+    let snapped: Vec<SnapStatus> = order
+        .par_iter()
+        .map(|&(_, i)| snap_point(graph, points[i as usize], max_snap_m))
+        .collect();
+    let mut out = vec![SnapStatus::NoRoadWithin { max_snap_m }; points.len()];
+    for (&(_, i), s) in order.iter().zip(snapped) {
+        out[i as usize] = s;
+    }
+    out
 }
