@@ -187,14 +187,23 @@ impl Csr {
         for i in 0..node_count {
             first[i + 1] += first[i];
         }
-        let mut fill = first.clone();
-        let placeholder = Arc::new(NONE, 0, true, 0.0, 0.0);
-        let mut out = vec![placeholder; first[node_count] as usize];
+        let total = first[node_count] as usize;
+        // Each arc written once, straight into place (no initialisation of
+        // memory that is written again).
+        let mut out: Vec<Arc> = Vec::with_capacity(total);
+        let mut fill = first[..node_count].to_vec();
+        let slots = &mut out.spare_capacity_mut()[..total];
         each(&mut |row, arc| {
             let slot = &mut fill[row as usize];
-            out[*slot as usize] = arc;
+            slots[*slot as usize].write(arc);
             *slot += 1;
         });
+        // Row `r` wrote slots first[r], first[r] + 1, … up to fill[r]: all
+        // of its range, and none of the next row's, exactly when fill[r]
+        // ends at first[r + 1].
+        assert!(fill[..] == first[1..], "arcs counted and placed differently");
+        // SAFETY: by the assertion, every slot of `0..total` was written.
+        unsafe { out.set_len(total) };
         Csr { first, arcs: out }
     }
 
