@@ -455,10 +455,16 @@ impl GraphBuilder {
                 .for_each(|(c, (chunk, (cum, boxes)))| {
                     let base = chunk[0].geom_start as usize;
                     let mut boxes = boxes.iter_mut();
+                    // The last vertex of the edge before: where the next
+                    // edge of the same way starts.
+                    let mut last: Option<(LonLat, geodesy::SurfacePoint)> = None;
                     for (j, e) in chunk.iter_mut().enumerate() {
                         let (g0, g1) = (e.geom_start as usize, e.geom_end as usize);
                         let cum = &mut cum[g0 - base..g1 - base];
-                        let mut prev = geodesy::SurfacePoint::new(geom[g0]);
+                        let mut prev = match last {
+                            Some((p, surface)) if p == geom[g0] => surface,
+                            _ => geodesy::SurfacePoint::new(geom[g0]),
+                        };
                         cum[0] = 0.0;
                         for k in g0 + 1..g1 {
                             let next = geodesy::SurfacePoint::new(geom[k]);
@@ -471,6 +477,7 @@ impl GraphBuilder {
                                 (outward_box(lo, hi), (edge, k as u32 - 1));
                             prev = next;
                         }
+                        last = Some((geom[g1 - 1], prev));
                         e.length_m = cum[g1 - g0 - 1];
                         let info = &ways[e.way as usize];
                         let speed_ms = speeds.speed_kmh(info.road_class(), info.maxspeed_kmh) / 3.6;
