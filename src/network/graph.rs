@@ -201,7 +201,10 @@ impl Csr {
         // Row `r` wrote slots first[r], first[r] + 1, … up to fill[r]: all
         // of its range, and none of the next row's, exactly when fill[r]
         // ends at first[r + 1].
-        assert!(fill[..] == first[1..], "arcs counted and placed differently");
+        assert!(
+            fill[..] == first[1..],
+            "arcs counted and placed differently"
+        );
         // SAFETY: by the assertion, every slot of `0..total` was written.
         unsafe { out.set_len(total) };
         Csr { first, arcs: out }
@@ -491,7 +494,13 @@ impl GraphBuilder {
         // build them side by side. The forward adjacency is built on first
         // use.
         let (segment_index, (reverse, (component, component_count))) = rayon::join(
-            || SegmentIndex::build(boxes),
+            || {
+                // Segments packed by their edge's first node: nodes are
+                // numbered in Z-order, so this is a spatially coherent order
+                // from a counting sort (no comparison sort of the boxes).
+                let order = segments_by_node(n, &edges);
+                SegmentIndex::build(boxes, &order)
+            },
             || {
                 rayon::join(
                     || Csr::from_edges(n, &edges, true),
@@ -512,6 +521,34 @@ impl GraphBuilder {
             segment_index,
         }
     }
+}
+
+/// The segment indices (edges' segments numbered in edge order) sorted by
+/// the first node of their edge, stable (counting sort over `n` nodes).
+fn segments_by_node(n: usize, edges: &[Edge]) -> Vec<u32> {
+    let segments = |e: &Edge| e.geom_end - e.geom_start - 1;
+    let mut start = vec![0u32; n + 1];
+    for e in edges {
+        start[e.from as usize + 1] += segments(e);
+    }
+    for v in 0..n {
+        start[v + 1] += start[v];
+    }
+    let mut order = vec![0u32; start[n] as usize];
+    let mut first = 0u32;
+    for e in edges {
+        let k = segments(e);
+        let at = &mut start[e.from as usize];
+        for (slot, s) in order[*at as usize..(*at + k) as usize]
+            .iter_mut()
+            .zip(first..)
+        {
+            *slot = s;
+        }
+        *at += k;
+        first += k;
+    }
+    order
 }
 
 /// Weakly connected components (union-find): each node's component, and the
@@ -700,4 +737,45 @@ pub(crate) fn morton_key(p: LonLat) -> u64 {
 /// Convenience: a lon/lat coordinate.
 pub fn lonlat(lon: f64, lat: f64) -> LonLat {
     Coord { x: lon, y: lat }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_by_node_is_a_stable_sort_by_first_node() {
+        let mut s = 11u64;
+        let n = 40;
+        let mut g = 0u32;
+        let edges: Vec<Edge> = (0..300)
+            .map(|_| {
+                let k = 1 + (crate::test_rand::next_u64(&mut s) % 4) as u32;
+                let e = Edge {
+                    from: (crate::test_rand::next_u64(&mut s) % n) as u32,
+                    to: 0,
+                    way: 0,
+                    length_m: 0.0,
+                    time_s: 0.0,
+                    forward: true,
+                    backward: true,
+                    geom_start: g,
+                    geom_end: g + k + 1,
+                };
+                g += k + 1;
+                e
+            })
+            .collect();
+        // Reference: every segment tagged with its edge's first node, stably
+        // sorted by it.
+        let mut want: Vec<(u32, u32)> = Vec::new();
+        for e in &edges {
+            for _ in 0..e.geom_end - e.geom_start - 1 {
+                want.push((e.from, want.len() as u32));
+            }
+        }
+        want.sort_by_key(|&(from, _)| from);
+        let want: Vec<u32> = want.into_iter().map(|(_, i)| i).collect();
+        assert_eq!(segments_by_node(n as usize, &edges), want);
+    }
 }
