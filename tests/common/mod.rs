@@ -62,17 +62,10 @@ pub fn borderzone(args: &[&str], threads: Option<&str>) -> std::process::Output 
     cmd.output().expect("run borderzone")
 }
 
+#[path = "../../src/test_rand.rs"]
+mod test_rand;
 /// SplitMix64: seeded, reproducible pseudo-random numbers without a
-/// dependency (GENERATED test inputs are the same on every run).
-pub fn split_mix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// [`split_mix64`] as a number in [0, 1).
-pub fn rand01(state: &mut u64) -> f64 {
-    (split_mix64(state) >> 11) as f64 / (1u64 << 53) as f64
-}
+/// dependency (GENERATED test inputs are the same on every run); the unit
+/// tests' generator, shared.
+#[allow(unused_imports)]
+pub use test_rand::{next_u64 as split_mix64, rand01};
