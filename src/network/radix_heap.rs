@@ -44,9 +44,13 @@ impl Default for RadixHeap {
 }
 
 /// The order-preserving key of a non-negative cost (−0 is read as +0).
+///
+/// # Panics
+/// If `cost` is negative or NaN: its bits would not order like it (checked
+/// always: one comparison against a wrong answer).
 #[inline]
 fn key(cost: f64) -> u64 {
-    debug_assert!(cost >= 0.0, "radix heap cost must be >= 0, got {cost}");
+    assert!(cost >= 0.0, "radix heap cost must be >= 0, got {cost}");
     (cost + 0.0).to_bits()
 }
 
@@ -67,12 +71,11 @@ impl RadixHeap {
     /// Queue `node` at `cost`.
     ///
     /// # Panics
-    /// In debug builds, if `cost` is negative, NaN or below the cost last
-    /// popped.
+    /// If `cost` is negative, NaN or below the cost last popped.
     #[inline]
     pub(crate) fn push(&mut self, cost: f64, node: u32) {
         let k = key(cost);
-        debug_assert!(k >= self.last, "radix heap push below the last pop");
+        assert!(k >= self.last, "radix heap push below the last pop");
         self.len += 1;
         match self.bucket(k) {
             0 => self.ties.push(Reverse(node)),
@@ -176,5 +179,20 @@ mod tests {
         assert_eq!(radix.pop(), Some((0.0, 2)));
         assert_eq!(radix.pop(), Some((0.0, 3)));
         assert_eq!(radix.pop(), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "must be >= 0")]
+    fn a_negative_cost_is_refused() {
+        RadixHeap::default().push(-1.0, 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "below the last pop")]
+    fn a_push_below_the_last_pop_is_refused() {
+        let mut h = RadixHeap::default();
+        h.push(2.0, 0);
+        h.pop();
+        h.push(1.0, 0);
     }
 }
