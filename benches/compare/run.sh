@@ -8,8 +8,9 @@
 # 1m / 10m: GENERATED points (gen_points.py, seeded). 10m runs borderzone only.
 # Each workload runs against all borders and China only. Results (times, peak
 # RSS from /usr/bin/time -v, errors and misclassifications vs borderzone) go to
-# $OUT/results.jsonl and $OUT/summary.txt. Needs root for apt-get (postgis) and
-# to run postgres as the `postgres` user.
+# $OUT/results.jsonl and $OUT/summary.txt. borderzone's 10m outputs (~5 GB a
+# selection) are removed once compared, unless KEEP=1. Needs root for apt-get
+# (postgis) and to run postgres as the `postgres` user.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
@@ -90,7 +91,9 @@ for w in "${WORKLOADS[@]}"; do
     timed "bzc_$tag" "$BZ" zone --quiet --border "$BORDER" "${nb[@]}" --settlements "$PTS" --id-field "$IDF" \
       --distances none --no-geojson --out "$OUT/bzc_$tag"
     "$PY" "$HERE/same_membership.py" "$OUT/bzc_$tag/settlements.csv" "$OUT/bz_$tag/settlements.csv" --label "bzc_$tag" --json "$RESULTS"
-    [ "$w" = 10m ] && continue
+    # 10m: ~5 GB of outputs per selection, compared above; removed (the
+    # disk filled once with them). KEEP=1 keeps them.
+    [ "$w" = 10m ] && { [ -n "${KEEP:-}" ] || rm -rf "$OUT/bz_$tag" "$OUT/bzc_$tag"; continue; }
     for crs in utm lcc; do
       timed "gp_${crs}_$tag" "$PY" "$HERE/geopandas_zone.py" --points "$PTS" --id-field "$IDF" "${nb[@]}" --crs "$crs" --out "$OUT/gp_${crs}_$tag.csv"
       compare "gp_${crs}_$tag" "$OUT/gp_${crs}_$tag.csv" "$OUT/bz_$tag/settlements.csv"
