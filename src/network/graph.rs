@@ -386,6 +386,10 @@ impl GraphBuilder {
                 runs.push((w0..w1, g0, e, g));
                 g0 += ng;
             }
+            assert!(
+                edges_rest.is_empty() && geom_rest.is_empty(),
+                "runs tile the edges and the geometry"
+            );
             let (ways, node_of, coords) = (&ways, &node_of, &coords);
             runs.into_par_iter().for_each(|(run, g0, edges, geom)| {
                 let (mut ei, mut gi) = (0usize, 0usize);
