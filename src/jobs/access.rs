@@ -66,7 +66,7 @@ use serde_json::{json, Map, Value};
 use crate::config::FieldEquals;
 use crate::error::{Error, Location, Result};
 use crate::geodesy::LonLat;
-use crate::io::atomic::{finish, OutputSet};
+use crate::io::atomic::{finish, EarlySync, OutputSet};
 use crate::io::geojson::{format_feature, FeatureCollectionWriter};
 use crate::io::{property_text, read_layer, InputFeature, ReadOptions};
 use crate::network::access::{nearest_services, Access, AccessOptions, Facility};
@@ -979,29 +979,59 @@ impl AccessTable {
         v
     }
 
-    /// The routes (LineStrings) of every reached settlement × category, when
-    /// computed with routes; properties `id`, `name`, `category`,
-    /// `facility_id`, `facility_name`, `road_distance_m`, `travel_time_s`.
-    pub fn routes(&self, places: &[AccessPlace]) -> geojson::FeatureCollection {
-        let mut features = Vec::new();
-        for (p, row) in places.iter().zip(&self.cells) {
-            for (st, c) in self.categories.iter().zip(row) {
-                let Some(n) = c.access.as_ref().and_then(Access::nearest) else {
-                    continue;
-                };
-                let Some(route) = &n.route else { continue };
-                let mut props = Map::new();
-                props.insert("id".into(), p.id.as_str().into());
-                props.insert("name".into(), p.name.as_str().into());
-                props.insert("category".into(), st.category.as_str().into());
-                props.insert("facility_id".into(), n.facility_id.as_str().into());
-                props.insert("facility_name".into(), c.facility_name.as_str().into());
-                props.insert("road_distance_m".into(), round_mm(n.road_distance_m).into());
-                props.insert("travel_time_s".into(), round_ms(n.travel_time_s).into());
-                features.push(crate::network::access::route_feature(route, props));
-            }
+    /// Write `routes.geojson` (a collection named `routes`): the route
+    /// (LineString) of every reached settlement × category, when computed
+    /// with routes; properties `id`, `name`, `category`, `facility_id`,
+    /// `facility_name`, `road_distance_m`, `travel_time_s`. Features are
+    /// formatted in parallel runs of settlements and written in order.
+    ///
+    /// # Errors
+    /// The file cannot be written.
+    pub fn write_routes(
+        &self,
+        out: &mut OutputSet,
+        path: &Path,
+        places: &[AccessPlace],
+    ) -> Result<()> {
+        let werr = |e: std::io::Error| Error::io(path, "cannot write", e);
+        let w = out.create(path)?;
+        // Tens of MB for a city: synced while written.
+        let mut sync = EarlySync::new(&w).map_err(werr)?;
+        let mut g = FeatureCollectionWriter::new(w, "routes").map_err(werr)?;
+        let chunks: Vec<std::io::Result<Vec<u8>>> = places
+            .par_chunks(SETTLEMENTS_PER_TASK)
+            .zip(self.cells.par_chunks(SETTLEMENTS_PER_TASK))
+            .map(|(places, cells)| {
+                let mut buf = Vec::new();
+                for (p, row) in places.iter().zip(cells) {
+                    for (st, c) in self.categories.iter().zip(row) {
+                        let Some(n) = c.access.as_ref().and_then(Access::nearest) else {
+                            continue;
+                        };
+                        let Some(route) = &n.route else { continue };
+                        let mut props = Map::new();
+                        props.insert("id".into(), p.id.as_str().into());
+                        props.insert("name".into(), p.name.as_str().into());
+                        props.insert("category".into(), st.category.as_str().into());
+                        props.insert("facility_id".into(), n.facility_id.as_str().into());
+                        props.insert("facility_name".into(), c.facility_name.as_str().into());
+                        props.insert("road_distance_m".into(), round_mm(n.road_distance_m).into());
+                        props.insert("travel_time_s".into(), round_ms(n.travel_time_s).into());
+                        let line = Geometry::LineString(route.clone());
+                        format_feature(&mut buf, &props, &[], &line)?;
+                    }
+                }
+                Ok(buf)
+            })
+            .collect();
+        for chunk in chunks {
+            let chunk = chunk.map_err(werr)?;
+            g.write_formatted(&chunk).map_err(werr)?;
+            sync.wrote(chunk.len()).map_err(werr)?;
         }
-        crate::network::access::feature_collection(features)
+        let w = g.finish().map_err(werr)?;
+        sync.wait().map_err(werr)?;
+        finish(w, path)
     }
 }
 
@@ -1227,9 +1257,7 @@ pub fn run_access(opts: &AccessJobOptions) -> Result<AccessSummary> {
         .write_csv(&mut out, &dir.join("standards.csv"))?;
     write_settlements(&mut out, dir, &table, &places_read)?;
     if params.access.with_routes {
-        let fc = table.routes(&places);
-        let path = dir.join("routes.geojson");
-        write_text(&mut out, &path, &fc.to_string())?;
+        table.write_routes(&mut out, &dir.join("routes.geojson"), &places)?;
     }
     let manifest = json!({
         "job": "access",

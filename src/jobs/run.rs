@@ -477,8 +477,7 @@ pub fn run_batch(
         st.write_csv(&mut out, &out_dir.join("standards.csv"))?;
         st.write_xlsx(&mut out, &out_dir.join("standards.xlsx"), "standards")?;
         if cfg.access.as_ref().is_some_and(|a| a.routes) {
-            let text = table.routes(aplaces).to_string();
-            write_text(&mut out, &out_dir.join("routes.geojson"), &text)?;
+            table.write_routes(&mut out, &out_dir.join("routes.geojson"), aplaces)?;
         }
     }
     write_settlements(
