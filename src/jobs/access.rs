@@ -7,7 +7,7 @@
 //! - compute (pure, no files): [`compute_access`] → [`AccessTable`];
 //! - write: [`AccessTable::access_table`], [`AccessTable::standards_table`],
 //!   [`AccessTable::settlement_field_names`] / [`AccessTable::settlement_fields`]
-//!   (extra columns for any settlements writer), [`AccessTable::routes`];
+//!   (extra columns for any settlements writer), [`AccessTable::write_routes`];
 //! - [`run_access`] does all of it and writes, all or nothing, into the
 //!   output folder:
 //!   - `access.csv`: one row per settlement × category, never a missing row:
