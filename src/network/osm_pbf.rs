@@ -259,7 +259,8 @@ pub fn read_roads(
                     out.push((i as u32, LonLat { x: lon, y: lat }));
                     at = i;
                 }
-                Err(i) => at = i.min(ids.len().saturating_sub(1)),
+                // (`gallop` clamps a start past the end.)
+                Err(i) => at = i,
             };
             for group in block.groups() {
                 for n in group.nodes() {

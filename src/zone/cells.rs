@@ -52,6 +52,8 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
+use geo::{BoundingRect, LineString};
+
 use super::index::SegmentIndex;
 use crate::geodesy::LonLat;
 
@@ -215,35 +217,14 @@ impl JumpTable {
     /// margin around; `None` for an empty index, a box across the
     /// antimeridian or one too large.
     fn over(index: &SegmentIndex) -> Option<Self> {
-        let (min, max) = index
+        let ends: Vec<LonLat> = index
             .segments()
             .iter()
             .flat_map(|seg| [seg.geodesic.a, seg.geodesic.b])
-            .fold(
-                (
-                    LonLat {
-                        x: f64::INFINITY,
-                        y: f64::INFINITY,
-                    },
-                    LonLat {
-                        x: f64::NEG_INFINITY,
-                        y: f64::NEG_INFINITY,
-                    },
-                ),
-                |(lo, hi), c| {
-                    (
-                        LonLat {
-                            x: lo.x.min(c.x),
-                            y: lo.y.min(c.y),
-                        },
-                        LonLat {
-                            x: hi.x.max(c.x),
-                            y: hi.y.max(c.y),
-                        },
-                    )
-                },
-            );
-        if !(min.x <= max.x && max.x - min.x < 180.0) {
+            .collect();
+        let extent = LineString(ends).bounding_rect()?;
+        let (min, max) = (extent.min(), extent.max());
+        if max.x - min.x >= 180.0 {
             return None;
         }
         let (lo, hi) = (cell_of(min, JUMP_LEVEL), cell_of(max, JUMP_LEVEL));
