@@ -23,6 +23,14 @@ impl TempDir {
         std::fs::write(&p, bytes).expect("write temp file");
         p
     }
+
+    /// A fresh folder `<tag>-<name>` holding one file `name` with `bytes`:
+    /// the guard (keep it alive while the file is used) and the file.
+    pub fn with_file(tag: &str, name: &str, bytes: impl AsRef<[u8]>) -> (TempDir, PathBuf) {
+        let dir = TempDir::new(&format!("{tag}-{name}"));
+        let p = dir.file(name, bytes.as_ref());
+        (dir, p)
+    }
 }
 
 impl std::ops::Deref for TempDir {

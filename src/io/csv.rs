@@ -400,13 +400,6 @@ mod tests {
     use crate::test_dir::TempDir;
     use serde_json::Map;
 
-    /// `text` in a file `name` of a fresh folder (kept alive by the guard).
-    fn tmp(name: &str, text: &[u8]) -> (TempDir, std::path::PathBuf) {
-        let dir = TempDir::new(&format!("csv-{name}"));
-        let p = dir.file(name, text);
-        (dir, p)
-    }
-
     #[test]
     fn plain_decimals_read_as_str_parse_reads_them() {
         // Hand cases around the edges of the fast path, then random
@@ -472,7 +465,8 @@ mod tests {
 
     #[test]
     fn reads_points_and_attributes() {
-        let (_dir, p) = tmp(
+        let (_dir, p) = TempDir::with_file(
+            "csv",
             "a.csv",
             "\u{feff}id,name,Longitude,Latitude\n1,Қорғас,80.384232,44.22364\n".as_bytes(),
         );
@@ -490,7 +484,7 @@ mod tests {
 
     #[test]
     fn names_row_and_column_of_bad_numbers() {
-        let (_dir, p) = tmp("b.csv", b"id,x,y\n1,80,44\n2,abc,44\n");
+        let (_dir, p) = TempDir::with_file("csv", "b.csv", b"id,x,y\n1,80,44\n2,abc,44\n");
         let items: Vec<_> = read_points(&p, &ReadOptions::default()).unwrap().collect();
         let err = items[1].as_ref().unwrap_err().to_string();
         assert!(
@@ -501,7 +495,7 @@ mod tests {
 
     #[test]
     fn missing_column_is_an_error() {
-        let (_dir, p) = tmp("c.csv", b"id,a,b\n1,80,44\n");
+        let (_dir, p) = TempDir::with_file("csv", "c.csv", b"id,a,b\n1,80,44\n");
         let err = read_points(&p, &ReadOptions::default())
             .err()
             .unwrap()
@@ -552,7 +546,7 @@ mod tests {
                     2,\"say \"\"hi\"\"\",79.5, 43.25 ,\"two\r\nlines\"\r\n\
                     3,,-0.0,0,\r\n\
                     4,Алматы,76.9,43.2,x\r\n";
-        let (_dir, p) = tmp("batches.csv", text.as_bytes());
+        let (_dir, p) = TempDir::with_file("csv", "batches.csv", text.as_bytes());
         let streamed: Vec<_> = read_points(&p, &ReadOptions::default()).unwrap().collect();
         for rows in [1, 2, 3, 100] {
             same(&batched(&p, &ReadOptions::default(), rows), &streamed);
@@ -571,7 +565,8 @@ mod tests {
 
     #[test]
     fn a_repeated_column_name_keeps_the_later_value_at_the_first_place() {
-        let (_dir, p) = tmp(
+        let (_dir, p) = TempDir::with_file(
+            "csv",
             "dup.csv",
             b"name,id,lon,lat,name\nA,1,80,44,B\nC,2,81,45,D\n",
         );
@@ -590,7 +585,7 @@ mod tests {
 
     #[test]
     fn a_reused_feature_of_another_layer_is_rebuilt() {
-        let (_dir, p) = tmp("reuse.csv", b"code,x,y\n7,80,44\n");
+        let (_dir, p) = TempDir::with_file("csv", "reuse.csv", b"code,x,y\n7,80,44\n");
         let mut feature = InputFeature::blank();
         feature.properties.insert("other".into(), Value::from(1));
         feature.properties.insert("code".into(), Value::from(2));
@@ -617,7 +612,8 @@ mod tests {
     fn batch_errors_name_the_row_and_column_as_the_stream_does() {
         // Row 1: not a number; row 2: not UTF-8; row 3: out of range;
         // row 4: a missing field (a syntax error that ends the layer).
-        let (_dir, p) = tmp(
+        let (_dir, p) = TempDir::with_file(
+            "csv",
             "errs.csv",
             b"id,name,lon,lat\n0,a,80,44\n1,b,abc,44\n2,\xff,80,44\n3,c,80,91\n4,d,80\n5,e,80,44\n",
         );

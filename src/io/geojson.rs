@@ -533,16 +533,10 @@ mod tests {
         }
     }
 
-    /// `text` in a file `name` of a fresh folder (kept alive by the guard).
-    fn tmp(name: &str, text: &str) -> (TempDir, PathBuf) {
-        let dir = TempDir::new(&format!("geojson-{name}"));
-        let p = dir.file(name, text.as_bytes());
-        (dir, p)
-    }
-
     #[test]
     fn streams_features_with_members_in_any_order() {
-        let (_dir, p) = tmp(
+        let (_dir, p) = TempDir::with_file(
+            "geojson",
             "a.geojson",
             r#"{"features":[{"type":"Feature","properties":{"n":"a [x]"},"geometry":{"type":"Point","coordinates":[1,2]}},
                {"type":"Feature","id":7,"properties":null,"geometry":{"type":"Point","coordinates":[3,4]}}],
@@ -560,7 +554,8 @@ mod tests {
 
     #[test]
     fn truncated_file_names_the_feature() {
-        let (_dir, p) = tmp(
+        let (_dir, p) = TempDir::with_file(
+            "geojson",
             "t.geojson",
             r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}},{"type":"Feature","prop"#,
         );
@@ -573,7 +568,8 @@ mod tests {
 
     #[test]
     fn rejects_feature_without_geometry_and_bad_coordinates() {
-        let (_dir, p) = tmp(
+        let (_dir, p) = TempDir::with_file(
+            "geojson",
             "g.geojson",
             r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}"#,
         );
@@ -587,7 +583,8 @@ mod tests {
             err.contains("feature #0") && err.contains("no geometry"),
             "{err}"
         );
-        let (_dir, p) = tmp(
+        let (_dir, p) = TempDir::with_file(
+            "geojson",
             "c.geojson",
             r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[500000,4800000]}}]}"#,
         );
@@ -640,7 +637,8 @@ mod tests {
 
     #[test]
     fn rejects_a_single_feature_file() {
-        let (_dir, p) = tmp(
+        let (_dir, p) = TempDir::with_file(
+            "geojson",
             "f.geojson",
             r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}}"#,
         );
@@ -655,7 +653,8 @@ mod tests {
 
     #[test]
     fn ndjson_reads_lines() {
-        let (_dir, p) = tmp(
+        let (_dir, p) = TempDir::with_file(
+            "geojson",
             "a.ndjson",
             "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,2]}}\n\n\u{1e}{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":[3,4]}}\n{\"type\":",
         );
@@ -677,7 +676,8 @@ mod tests {
         let mut w = FeatureCollectionWriter::new(Vec::new(), "t").unwrap();
         w.write(&props, &g).unwrap();
         let bytes = w.finish().unwrap();
-        let (_dir, p) = tmp("w.geojson", std::str::from_utf8(&bytes).unwrap());
+        let (_dir, p) =
+            TempDir::with_file("geojson", "w.geojson", std::str::from_utf8(&bytes).unwrap());
         let back: Vec<_> = read_feature_collection(&p)
             .unwrap()
             .collect::<Result<_>>()
