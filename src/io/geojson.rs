@@ -17,7 +17,8 @@ use geo::Geometry;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::{validate_coordinates, FeatureStream, InputFeature};
+use super::geojson_feature::{parse_feature, FeatureSeed};
+use super::{FeatureStream, InputFeature};
 use crate::error::{Error, Location, Result};
 
 /// Features handed from the parser thread to the consumer at a time.
@@ -191,7 +192,7 @@ impl<'de> Visitor<'de> for FeaturesSeed<'_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
         loop {
             let index = self.state.count;
-            let element = match seq.next_element::<Value>() {
+            let element = match seq.next_element_seed(FeatureSeed) {
                 Ok(Some(v)) => v,
                 Ok(None) => return Ok(()),
                 Err(e) => {
@@ -200,7 +201,7 @@ impl<'de> Visitor<'de> for FeaturesSeed<'_, '_> {
                     return Err(e);
                 }
             };
-            let item = feature_from_value(element, &self.state.path, index);
+            let item = element.into_feature(&self.state.path, index);
             let failed = item.is_err();
             if !self.state.send(item) || failed {
                 return Err(serde::de::Error::custom("stopped"));
@@ -210,113 +211,9 @@ impl<'de> Visitor<'de> for FeaturesSeed<'_, '_> {
     }
 }
 
-/// Convert one parsed GeoJSON feature object into an [`InputFeature`].
-pub(crate) fn feature_from_value(value: Value, path: &Path, index: usize) -> Result<InputFeature> {
-    let at = || Location::feature(path, index);
-    let Value::Object(mut obj) = value else {
-        return Err(Error::format(at(), "a feature must be a JSON object"));
-    };
-    match obj.get("type").and_then(Value::as_str) {
-        Some("Feature") => {}
-        Some(other) => {
-            return Err(Error::format(
-                at(),
-                format!("expected a GeoJSON Feature, found type '{other}'"),
-            ))
-        }
-        None => return Err(Error::format(at(), "feature has no 'type' member")),
-    }
-    let properties = match obj.remove("properties") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m,
-        Some(_) => {
-            return Err(Error::format(
-                at(),
-                "'properties' must be an object or null",
-            ))
-        }
-    };
-    let feature_id = obj.remove("id");
-    let geometry = match obj.remove("geometry") {
-        None | Some(Value::Null) => return Err(Error::invalid(at(), "feature has no geometry")),
-        Some(g) => g,
-    };
-    let geometry = match direct_geometry(&geometry) {
-        Some(g) => g,
-        None => via_geojson(geometry, path, index)?,
-    };
-    validate_coordinates(&geometry, path, index)?;
-    Ok(InputFeature {
-        index,
-        feature_id,
-        properties,
-        geometry,
-    })
-}
-
-/// The geometry of a plain GeoJSON geometry object (no `bbox`, one of the
-/// six simple types, every position an array of at least two numbers)
-/// straight from the JSON value, as the `geojson` crate would convert it
-/// (positions' first two numbers; polygon rings as `Polygon::new` closes
-/// them) but without its intermediate vectors; `None` for anything else,
-/// which [`via_geojson`] converts or rejects with the crate's message.
-fn direct_geometry(value: &Value) -> Option<Geometry<f64>> {
-    use geo::{Coord, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
-    let obj = value.as_object()?;
-    if obj.contains_key("bbox") {
-        return None;
-    }
-    let coordinates = obj.get("coordinates")?;
-    let coords = coordinates.as_array()?;
-    let position = |v: &Value| -> Option<Coord<f64>> {
-        let p = v.as_array()?;
-        if p.len() < 2 || !p.iter().all(Value::is_number) {
-            return None;
-        }
-        Some(Coord {
-            x: p[0].as_f64()?,
-            y: p[1].as_f64()?,
-        })
-    };
-    let line = |v: &Value| -> Option<LineString<f64>> {
-        v.as_array()?
-            .iter()
-            .map(position)
-            .collect::<Option<Vec<_>>>()
-            .map(LineString)
-    };
-    let polygon = |v: &Value| -> Option<Polygon<f64>> {
-        let rings = v.as_array()?;
-        let exterior = match rings.first() {
-            Some(r) => line(r)?,
-            None => LineString(Vec::new()),
-        };
-        let interiors = rings.iter().skip(1).map(line).collect::<Option<Vec<_>>>()?;
-        Some(Polygon::new(exterior, interiors))
-    };
-    Some(match obj.get("type")?.as_str()? {
-        "Point" => Geometry::Point(Point(position(coordinates)?)),
-        "MultiPoint" => Geometry::MultiPoint(MultiPoint(
-            coords
-                .iter()
-                .map(|v| position(v).map(Point))
-                .collect::<Option<_>>()?,
-        )),
-        "LineString" => Geometry::LineString(line(coordinates)?),
-        "MultiLineString" => Geometry::MultiLineString(MultiLineString(
-            coords.iter().map(line).collect::<Option<_>>()?,
-        )),
-        "Polygon" => Geometry::Polygon(polygon(coordinates)?),
-        "MultiPolygon" => Geometry::MultiPolygon(MultiPolygon(
-            coords.iter().map(polygon).collect::<Option<_>>()?,
-        )),
-        _ => return None,
-    })
-}
-
 /// A geometry object through the `geojson` crate (any type, its checks and
 /// messages).
-fn via_geojson(geometry: Value, path: &Path, index: usize) -> Result<Geometry<f64>> {
+pub(crate) fn via_geojson(geometry: Value, path: &Path, index: usize) -> Result<Geometry<f64>> {
     let at = || Location::feature(path, index);
     let geometry: geojson::Geometry = serde_json::from_value(geometry).map_err(|e| {
         Error::format(
@@ -362,13 +259,16 @@ pub fn read_ndjson(path: &Path) -> Result<FeatureStream> {
                 if text.is_empty() {
                     return Ok(None);
                 }
-                let value: Value = serde_json::from_str(text).map_err(|e| {
-                    Error::format(
-                        Location::feature(&path, index),
-                        format!("line {}: invalid JSON: {e}", line_no + 1),
-                    )
-                })?;
-                feature_from_value(value, &path, index).map(Some)
+                let mut de = serde_json::Deserializer::from_str(text);
+                let element = parse_feature(&mut de)
+                    .and_then(|f| de.end().map(|()| f))
+                    .map_err(|e| {
+                        Error::format(
+                            Location::feature(&path, index),
+                            format!("line {}: invalid JSON: {e}", line_no + 1),
+                        )
+                    })?;
+                element.into_feature(&path, index).map(Some)
             })();
             match item {
                 Ok(None) => continue,
@@ -595,44 +495,6 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("projected metres"), "{err}");
-    }
-
-    #[test]
-    fn direct_geometries_equal_the_geojson_crates() {
-        // Every simple type, with heights, integers, an unclosed ring, a
-        // hole, empty parts: the same geometry either way.
-        let same = [
-            r#"{"type":"Point","coordinates":[76.9,43.2]}"#,
-            r#"{"type":"Point","coordinates":[76,43,812.5]}"#,
-            r#"{"type":"MultiPoint","coordinates":[[1,2],[3.5,4.25,9]]}"#,
-            r#"{"type":"LineString","coordinates":[[80,44],[80.5,44.3],[81,44.1]]}"#,
-            r#"{"type":"LineString","coordinates":[]}"#,
-            r#"{"type":"MultiLineString","coordinates":[[[80,44],[81,45]],[[82,46],[83,47]]]}"#,
-            r#"{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[0,4]],[[1,1],[2,1],[2,2],[1,1]]]}"#,
-            r#"{"type":"Polygon","coordinates":[]}"#,
-            r#"{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]],[[[5,5],[6,5],[6,6]]]],"name":"x"}"#,
-        ];
-        for text in same {
-            let v: Value = serde_json::from_str(text).unwrap();
-            let direct = direct_geometry(&v).unwrap_or_else(|| panic!("{text}"));
-            let crate_way = via_geojson(v, Path::new("t.geojson"), 0).unwrap();
-            assert_eq!(direct, crate_way, "{text}");
-        }
-        // Anything else is left to the crate (its checks and messages).
-        let left = [
-            r#"{"type":"Point","coordinates":[76.9]}"#,
-            r#"{"type":"Point","coordinates":[76.9,"43"]}"#,
-            r#"{"type":"LineString","coordinates":[[1,2],[3]]}"#,
-            r#"{"type":"Point","coordinates":[1,2],"bbox":[1,2,1,2]}"#,
-            r#"{"type":"GeometryCollection","geometries":[]}"#,
-            r#"{"type":"Circle","coordinates":[1,2]}"#,
-            r#"{"coordinates":[1,2]}"#,
-            r#"[1,2]"#,
-        ];
-        for text in left {
-            let v: Value = serde_json::from_str(text).unwrap();
-            assert!(direct_geometry(&v).is_none(), "{text}");
-        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod csv;
 #[cfg(feature = "gdal")]
 pub mod gdal;
 pub mod geojson;
+mod geojson_feature;
 
 use std::path::Path;
 
