@@ -99,26 +99,28 @@ impl<'de> DeserializeSeed<'de> for FeatureSeed {
 
 struct FeatureVisitor;
 
-/// Visit any JSON value as `not_object`, consuming it.
-macro_rules! scalars_as {
-    ($out:expr) => {
-        fn visit_bool<E: serde::de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
-            Ok($out)
+/// A visitor's methods for the JSON scalars: each value becomes a [`Value`]
+/// handed to `$wrap` (a function from `Value` to the visitor's output).
+macro_rules! scalar_visits {
+    ($wrap:expr) => {
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<Self::Value, E> {
+            Ok($wrap(Value::Bool(v)))
         }
-        fn visit_i64<E: serde::de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
-            Ok($out)
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Self::Value, E> {
+            Ok($wrap(Value::from(v)))
         }
-        fn visit_u64<E: serde::de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
-            Ok($out)
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Self::Value, E> {
+            Ok($wrap(Value::from(v)))
         }
-        fn visit_f64<E: serde::de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
-            Ok($out)
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Self::Value, E> {
+            // serde_json hands on only finite floats, as it would to `Value`.
+            Ok($wrap(Value::from(v)))
         }
-        fn visit_str<E: serde::de::Error>(self, _: &str) -> std::result::Result<Self::Value, E> {
-            Ok($out)
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+            Ok($wrap(Value::from(v)))
         }
         fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
-            Ok($out)
+            Ok($wrap(Value::Null))
         }
     };
 }
@@ -130,7 +132,7 @@ impl<'de> Visitor<'de> for FeatureVisitor {
         f.write_str("a GeoJSON Feature object")
     }
 
-    scalars_as!(FeatureElement::NotObject);
+    scalar_visits!(|_| FeatureElement::NotObject);
 
     fn visit_seq<A: SeqAccess<'de>>(
         self,
@@ -179,24 +181,7 @@ impl<'de> Visitor<'de> for GeometrySeed {
         f.write_str("a GeoJSON geometry")
     }
 
-    fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<Self::Value, E> {
-        Ok(GeometryMember::Other(Value::Bool(v)))
-    }
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Self::Value, E> {
-        Ok(GeometryMember::Other(Value::from(v)))
-    }
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Self::Value, E> {
-        Ok(GeometryMember::Other(Value::from(v)))
-    }
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Self::Value, E> {
-        Ok(GeometryMember::Other(Value::from(v)))
-    }
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-        Ok(GeometryMember::Other(Value::from(v)))
-    }
-    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
-        Ok(GeometryMember::Other(Value::Null))
-    }
+    scalar_visits!(GeometryMember::Other);
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<Self::Value, A::Error> {
         Value::deserialize(SeqAccessDeserializer::new(seq)).map(GeometryMember::Other)
     }
@@ -258,27 +243,10 @@ impl<'de> Visitor<'de> for ElementSeed {
         f.write_str("GeoJSON coordinates")
     }
 
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Self::Value, E> {
-        Ok(Element::Number(Number::from(v)))
-    }
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Self::Value, E> {
-        Ok(Element::Number(Number::from(v)))
-    }
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Self::Value, E> {
-        // serde_json hands on only finite floats (as `Value` would).
-        Number::from_f64(v)
-            .map(Element::Number)
-            .ok_or_else(|| E::custom("a number that is not finite"))
-    }
-    fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<Self::Value, E> {
-        Ok(json(Value::Bool(v)))
-    }
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-        Ok(json(Value::from(v)))
-    }
-    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
-        Ok(json(Value::Null))
-    }
+    scalar_visits!(|v| match v {
+        Value::Number(n) => Element::Number(n),
+        other => json(other),
+    });
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Self::Value, A::Error> {
         Value::deserialize(MapAccessDeserializer::new(map)).map(json)
     }
@@ -543,26 +511,7 @@ impl FeatureElement {
         let FeatureElement::Object(f) = self else {
             return Err(Error::format(at(), "a feature must be a JSON object"));
         };
-        match f.kind.as_ref().and_then(Value::as_str) {
-            Some("Feature") => {}
-            Some(other) => {
-                return Err(Error::format(
-                    at(),
-                    format!("expected a GeoJSON Feature, found type '{other}'"),
-                ))
-            }
-            None => return Err(Error::format(at(), "feature has no 'type' member")),
-        }
-        let properties = match f.properties {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(m)) => m,
-            Some(_) => {
-                return Err(Error::format(
-                    at(),
-                    "'properties' must be an object or null",
-                ))
-            }
-        };
+        let properties = feature_properties(f.kind.as_ref(), f.properties, at)?;
         let geometry = match f.geometry {
             None | Some(GeometryMember::Other(Value::Null)) => {
                 return Err(Error::invalid(at(), "feature has no geometry"))
@@ -583,6 +532,36 @@ impl FeatureElement {
     }
 }
 
+/// A feature's properties once its `type` member is checked.
+///
+/// # Errors
+/// A type other than "Feature" or none; properties that are neither an
+/// object nor null.
+fn feature_properties(
+    kind: Option<&Value>,
+    properties: Option<Value>,
+    at: impl Fn() -> Location,
+) -> Result<Map<String, Value>> {
+    match kind.and_then(Value::as_str) {
+        Some("Feature") => {}
+        Some(other) => {
+            return Err(Error::format(
+                at(),
+                format!("expected a GeoJSON Feature, found type '{other}'"),
+            ))
+        }
+        None => return Err(Error::format(at(), "feature has no 'type' member")),
+    }
+    match properties {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(m)) => Ok(m),
+        Some(_) => Err(Error::format(
+            at(),
+            "'properties' must be an object or null",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -590,7 +569,8 @@ mod tests {
 
     /// The reference: the whole feature parsed into a `Value`, its geometry
     /// converted by the `geojson` crate (the conversion this module must
-    /// equal), then checked as [`FeatureElement::into_feature`] checks it.
+    /// equal), its other members checked as [`FeatureElement::into_feature`]
+    /// checks them.
     fn through_the_crate(text: &str) -> Result<InputFeature> {
         let path = Path::new("t.geojson");
         let at = || Location::feature(path, 0);
@@ -598,26 +578,8 @@ mod tests {
         let Value::Object(mut obj) = v else {
             return Err(Error::format(at(), "a feature must be a JSON object"));
         };
-        match obj.get("type").and_then(Value::as_str) {
-            Some("Feature") => {}
-            Some(other) => {
-                return Err(Error::format(
-                    at(),
-                    format!("expected a GeoJSON Feature, found type '{other}'"),
-                ))
-            }
-            None => return Err(Error::format(at(), "feature has no 'type' member")),
-        }
-        let properties = match obj.remove("properties") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(m)) => m,
-            Some(_) => {
-                return Err(Error::format(
-                    at(),
-                    "'properties' must be an object or null",
-                ))
-            }
-        };
+        let kind = obj.remove("type");
+        let properties = feature_properties(kind.as_ref(), obj.remove("properties"), at)?;
         let feature_id = obj.remove("id");
         let geometry = match obj.remove("geometry") {
             None | Some(Value::Null) => {
