@@ -17,7 +17,7 @@ use geo::Geometry;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::geojson_feature::{parse_feature, FeatureSeed};
+use super::geojson_feature::FeatureSeed;
 use super::{FeatureStream, InputFeature};
 use crate::error::{Error, Location, Result};
 
@@ -260,7 +260,8 @@ pub fn read_ndjson(path: &Path) -> Result<FeatureStream> {
                     return Ok(None);
                 }
                 let mut de = serde_json::Deserializer::from_str(text);
-                let element = parse_feature(&mut de)
+                let element = FeatureSeed
+                    .deserialize(&mut de)
                     .and_then(|f| de.end().map(|()| f))
                     .map_err(|e| {
                         Error::format(

@@ -21,7 +21,7 @@
 use std::fmt;
 use std::path::Path;
 
-use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
+use geo::{Coord, Geometry, LineString, MultiLineString, MultiPolygon, Point, Polygon};
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -77,14 +77,9 @@ enum Coords {
     Json(Box<Value>),
 }
 
-/// Parse one feature object (any JSON value) from `d`.
-pub(crate) fn parse_feature<'de, D: Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<FeatureElement, D::Error> {
-    d.deserialize_any(FeatureVisitor)
-}
-
-/// [`parse_feature`] as a seed, for `SeqAccess::next_element_seed`.
+/// Parses one `features` element (any JSON value) into a
+/// [`FeatureElement`]: `FeatureSeed.deserialize(d)`, or
+/// `SeqAccess::next_element_seed(FeatureSeed)`.
 pub(crate) struct FeatureSeed;
 
 impl<'de> DeserializeSeed<'de> for FeatureSeed {
@@ -93,11 +88,9 @@ impl<'de> DeserializeSeed<'de> for FeatureSeed {
         self,
         d: D,
     ) -> std::result::Result<FeatureElement, D::Error> {
-        parse_feature(d)
+        d.deserialize_any(self)
     }
 }
-
-struct FeatureVisitor;
 
 /// A visitor's methods for the JSON scalars: each value becomes a [`Value`]
 /// handed to `$wrap` (a function from `Value` to the visitor's output).
@@ -125,7 +118,7 @@ macro_rules! scalar_visits {
     };
 }
 
-impl<'de> Visitor<'de> for FeatureVisitor {
+impl<'de> Visitor<'de> for FeatureSeed {
     type Value = FeatureElement;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -272,13 +265,9 @@ impl<'de> Visitor<'de> for ElementSeed {
                         }
                     }
                 }
-                Ok(match numbers.as_slice() {
-                    [x, y, ..] if x.as_f64().is_some() && y.as_f64().is_some() => {
-                        Element::Coords(Coords::Position(Coord {
-                            x: x.as_f64().unwrap_or_default(),
-                            y: y.as_f64().unwrap_or_default(),
-                        }))
-                    }
+                let xy = |i: usize| numbers.get(i).and_then(Number::as_f64);
+                Ok(match (xy(0), xy(1)) {
+                    (Some(x), Some(y)) => Element::Coords(Coords::Position(Coord { x, y })),
                     _ => json(Value::Array(
                         numbers.into_iter().map(Value::Number).collect(),
                     )),
@@ -366,66 +355,68 @@ impl Coords {
             Coords::Json(v) => *v,
         }
     }
-
-    fn position(&self) -> Option<Coord<f64>> {
-        match self {
-            Coords::Position(c) => Some(*c),
-            _ => None,
-        }
-    }
-
-    /// Positions (an empty array is an empty line).
-    fn line(self) -> std::result::Result<LineString<f64>, Coords> {
-        match self {
-            Coords::Positions(cs) => Ok(LineString(cs)),
-            Coords::Arrays(a) if a.is_empty() => Ok(LineString(Vec::new())),
-            other => Err(other),
-        }
-    }
-
-    /// Arrays of `item`s, all or nothing: on failure the arrays are given
-    /// back whole.
-    fn each<T>(
-        self,
-        item: impl Fn(&Coords) -> bool,
-        take: impl Fn(Coords) -> T,
-    ) -> std::result::Result<Vec<T>, Coords> {
-        match self {
-            Coords::Arrays(a) if a.iter().all(item) => Ok(a.into_iter().map(take).collect()),
-            other => Err(other),
-        }
-    }
 }
 
+// Each shape a geometry type needs is checked whole first (`is_*`), then
+// taken (`*_of`, only on checked coordinates), so that coordinates of the
+// wrong shape are given back whole, for the crate.
+
+fn is_position(c: &Coords) -> bool {
+    matches!(c, Coords::Position(_))
+}
+
+/// An array of positions (an empty array is an empty one).
 fn is_line(c: &Coords) -> bool {
     matches!(c, Coords::Positions(_)) || matches!(c, Coords::Arrays(a) if a.is_empty())
 }
 
+/// An array of `item`s.
+fn is_many(c: &Coords, item: fn(&Coords) -> bool) -> bool {
+    matches!(c, Coords::Arrays(a) if a.iter().all(item))
+}
+
 fn is_polygon(c: &Coords) -> bool {
+    is_many(c, is_line)
+}
+
+fn position_of(c: Coords) -> Coord<f64> {
     match c {
-        Coords::Arrays(rings) => rings.iter().all(is_line),
-        _ => false,
+        Coords::Position(c) => c,
+        _ => unreachable!("checked by is_position"),
     }
 }
 
-/// The rings of a polygon checked by [`is_polygon`].
-fn polygon(c: Coords) -> Polygon<f64> {
-    let rings = match c {
-        Coords::Arrays(rings) => rings,
-        _ => unreachable!("checked by is_polygon"),
-    };
-    let mut lines = rings.into_iter().map(|r| match r.line() {
-        Ok(l) => l,
-        Err(_) => unreachable!("checked by is_polygon"),
-    });
-    let exterior = lines.next().unwrap_or_else(|| LineString(Vec::new()));
-    Polygon::new(exterior, lines.collect())
+fn line_of(c: Coords) -> LineString<f64> {
+    match c {
+        Coords::Positions(cs) => LineString(cs),
+        Coords::Arrays(a) if a.is_empty() => LineString(Vec::new()),
+        _ => unreachable!("checked by is_line"),
+    }
 }
 
-fn line_of(c: Coords) -> LineString<f64> {
-    match c.line() {
-        Ok(l) => l,
-        Err(_) => unreachable!("checked by is_line"),
+fn many_of<T>(c: Coords, item: fn(Coords) -> T) -> Vec<T> {
+    match c {
+        Coords::Arrays(a) => a.into_iter().map(item).collect(),
+        _ => unreachable!("checked by is_many"),
+    }
+}
+
+fn polygon_of(c: Coords) -> Polygon<f64> {
+    let mut rings = many_of(c, line_of).into_iter();
+    let exterior = rings.next().unwrap_or_else(|| LineString(Vec::new()));
+    Polygon::new(exterior, rings.collect())
+}
+
+/// `of(c)` when `c` has the shape `is` checks, else `c` back.
+fn checked<T>(
+    c: Coords,
+    is: impl Fn(&Coords) -> bool,
+    of: impl Fn(Coords) -> T,
+) -> std::result::Result<T, Coords> {
+    if is(&c) {
+        Ok(of(c))
+    } else {
+        Err(c)
     }
 }
 
@@ -450,33 +441,24 @@ impl GeometryObject {
                 unreachable!("found above")
             };
             let made = match kind.as_str() {
-                "Point" => coords
-                    .position()
-                    .map(|c| Geometry::Point(Point(c)))
-                    .ok_or(coords),
-                "MultiPoint" => match coords {
-                    Coords::Positions(cs) => Ok(Geometry::MultiPoint(MultiPoint(
-                        cs.into_iter().map(Point).collect(),
-                    ))),
-                    Coords::Arrays(a) if a.is_empty() => {
-                        Ok(Geometry::MultiPoint(MultiPoint(Vec::new())))
-                    }
-                    other => Err(other),
-                },
-                "LineString" => coords.line().map(Geometry::LineString),
-                "MultiLineString" => coords
-                    .each(is_line, line_of)
-                    .map(|ls| Geometry::MultiLineString(MultiLineString(ls))),
-                "Polygon" => {
-                    if is_polygon(&coords) {
-                        Ok(Geometry::Polygon(polygon(coords)))
-                    } else {
-                        Err(coords)
-                    }
-                }
-                "MultiPolygon" => coords
-                    .each(is_polygon, polygon)
-                    .map(|ps| Geometry::MultiPolygon(MultiPolygon(ps))),
+                "Point" => checked(coords, is_position, |c| {
+                    Geometry::Point(Point(position_of(c)))
+                }),
+                "MultiPoint" => checked(coords, is_line, |c| {
+                    Geometry::MultiPoint(line_of(c).into_points().into())
+                }),
+                "LineString" => checked(coords, is_line, |c| Geometry::LineString(line_of(c))),
+                "MultiLineString" => checked(
+                    coords,
+                    |c| is_many(c, is_line),
+                    |c| Geometry::MultiLineString(MultiLineString(many_of(c, line_of))),
+                ),
+                "Polygon" => checked(coords, is_polygon, |c| Geometry::Polygon(polygon_of(c))),
+                "MultiPolygon" => checked(
+                    coords,
+                    |c| is_many(c, is_polygon),
+                    |c| Geometry::MultiPolygon(MultiPolygon(many_of(c, polygon_of))),
+                ),
                 _ => Err(coords),
             };
             match made {
@@ -598,7 +580,7 @@ mod tests {
 
     fn typed(text: &str) -> Result<InputFeature> {
         let mut de = serde_json::Deserializer::from_str(text);
-        let element = parse_feature(&mut de).unwrap();
+        let element = FeatureSeed.deserialize(&mut de).unwrap();
         de.end().unwrap();
         element.into_feature(Path::new("t.geojson"), 0)
     }
@@ -645,7 +627,7 @@ mod tests {
         for g in plain {
             let text = feature(g);
             let mut de = serde_json::Deserializer::from_str(&text);
-            let FeatureElement::Object(f) = parse_feature(&mut de).unwrap() else {
+            let FeatureElement::Object(f) = FeatureSeed.deserialize(&mut de).unwrap() else {
                 panic!("{g}")
             };
             let Some(GeometryMember::Object(obj)) = f.geometry else {
