@@ -518,28 +518,15 @@ pub fn routes_geojson(report: &AccessReport) -> geojson::FeatureCollection {
             props.insert("road_distance_m".into(), n.road_distance_m.into());
             props.insert("travel_time_s".into(), n.travel_time_s.into());
             props.insert("straight_m".into(), n.straight_m.into());
-            features.push(route_feature(route, props));
+            features.push(geojson::Feature {
+                bbox: None,
+                geometry: Some(geojson::Geometry::new(geojson::Value::from(route))),
+                id: None,
+                properties: Some(props),
+                foreign_members: None,
+            });
         }
     }
-    feature_collection(features)
-}
-
-/// One route as a GeoJSON feature (LineString, lon/lat) with `props`.
-pub fn route_feature(
-    route: &LineString<f64>,
-    props: serde_json::Map<String, serde_json::Value>,
-) -> geojson::Feature {
-    geojson::Feature {
-        bbox: None,
-        geometry: Some(geojson::Geometry::new(geojson::Value::from(route))),
-        id: None,
-        properties: Some(props),
-        foreign_members: None,
-    }
-}
-
-/// A plain FeatureCollection of `features`.
-pub fn feature_collection(features: Vec<geojson::Feature>) -> geojson::FeatureCollection {
     geojson::FeatureCollection {
         bbox: None,
         features,
