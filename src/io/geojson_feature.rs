@@ -82,15 +82,23 @@ enum Coords {
 /// `SeqAccess::next_element_seed(FeatureSeed)`.
 pub(crate) struct FeatureSeed;
 
-impl<'de> DeserializeSeed<'de> for FeatureSeed {
-    type Value = FeatureElement;
-    fn deserialize<D: Deserializer<'de>>(
-        self,
-        d: D,
-    ) -> std::result::Result<FeatureElement, D::Error> {
-        d.deserialize_any(self)
-    }
+/// `DeserializeSeed` for visitors that read any JSON value: the seed is
+/// its own visitor.
+macro_rules! seed_is_visitor {
+    ($($seed:ty),*) => {$(
+        impl<'de> DeserializeSeed<'de> for $seed {
+            type Value = <$seed as Visitor<'de>>::Value;
+            fn deserialize<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> std::result::Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+    )*};
 }
+
+seed_is_visitor!(FeatureSeed, GeometrySeed, ElementSeed);
 
 /// A visitor's methods for the JSON scalars: each value becomes a [`Value`]
 /// handed to `$wrap` (a function from `Value` to the visitor's output).
@@ -157,16 +165,6 @@ impl<'de> Visitor<'de> for FeatureSeed {
 
 struct GeometrySeed;
 
-impl<'de> DeserializeSeed<'de> for GeometrySeed {
-    type Value = GeometryMember;
-    fn deserialize<D: Deserializer<'de>>(
-        self,
-        d: D,
-    ) -> std::result::Result<GeometryMember, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
 impl<'de> Visitor<'de> for GeometrySeed {
     type Value = GeometryMember;
 
@@ -221,13 +219,6 @@ impl<'de> DeserializeSeed<'de> for CoordsSeed {
 }
 
 struct ElementSeed;
-
-impl<'de> DeserializeSeed<'de> for ElementSeed {
-    type Value = Element;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Element, D::Error> {
-        d.deserialize_any(self)
-    }
-}
 
 impl<'de> Visitor<'de> for ElementSeed {
     type Value = Element;
