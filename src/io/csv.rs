@@ -8,16 +8,17 @@
 //! - [`read_batches`] only *frames* rows (the CSV syntax), many at a time,
 //!   into [`RecordBatch`]es whose rows are decoded later, in parallel, by
 //!   whoever consumes them — with the decoded features' buffers reused from
-//!   row to row.
+//!   row to row. Plain rows are framed in place, 64 bytes at a time, and
+//!   the rest by the `csv` crate (see `csv_framer`).
 
 use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use geo::{Geometry, Point};
 use serde_json::Value;
 
+use super::csv_framer::{reader_of, CsvReader, Filled, Framer, Rows};
 use super::{validate_coordinates, FeatureStream, InputFeature, ReadOptions};
 use crate::error::{Error, Location, Result};
 
@@ -42,14 +43,10 @@ pub struct CsvColumns {
     unique_keys: bool,
 }
 
-type CsvReader = csv::Reader<BufReader<File>>;
-
 /// Open `path` and read its header.
 fn open(path: &Path, options: &ReadOptions) -> Result<(CsvReader, CsvColumns)> {
     let file = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(BufReader::with_capacity(1 << 16, file));
+    let mut reader = reader_of(file);
     let headers = reader
         .headers()
         .map_err(|e| {
@@ -292,11 +289,8 @@ pub struct RecordBatch {
     columns: Arc<CsvColumns>,
     /// Index of the first row in the layer.
     first_index: usize,
-    /// The rows' fields, end to end.
-    bytes: Vec<u8>,
-    /// End of each field in `bytes`, row after row (every row has one
-    /// field per column).
-    field_ends: Vec<usize>,
+    /// The rows' text and where their fields are.
+    rows: Rows,
     /// The CSV syntax error that ended the layer after these rows.
     error: Option<Error>,
 }
@@ -304,12 +298,12 @@ pub struct RecordBatch {
 impl RecordBatch {
     /// Rows in the batch (not counting a final syntax error).
     pub fn len(&self) -> usize {
-        self.field_ends.len() / self.columns.headers.len()
+        self.rows.starts.len()
     }
 
     /// Whether the batch holds no row.
     pub fn is_empty(&self) -> bool {
-        self.field_ends.is_empty()
+        self.rows.starts.is_empty()
     }
 
     /// Decode row `row` of the batch into `feature` (see
@@ -319,15 +313,12 @@ impl RecordBatch {
     /// As [`CsvColumns::decode_into`], naming the row's index in the layer.
     pub fn decode_into(&self, row: usize, feature: &mut InputFeature) -> Result<()> {
         let n = self.columns.headers.len();
-        let ends = &self.field_ends[row * n..(row + 1) * n];
-        let mut start = if row == 0 {
-            0
-        } else {
-            self.field_ends[row * n - 1]
-        };
+        let ends = &self.rows.field_ends[row * n..(row + 1) * n];
+        let mut start = self.rows.starts[row];
         let fields = ends.iter().map(|&end| {
-            let field = &self.bytes[start..end];
-            start = end;
+            let field = &self.rows.bytes[start..end];
+            // The next field starts after the delimiter.
+            start = end + 1;
             field
         });
         self.columns
@@ -352,10 +343,10 @@ pub fn read_batches(
     options: &ReadOptions,
     rows: usize,
 ) -> Result<impl Iterator<Item = RecordBatch> + Send> {
-    let (mut reader, columns) = open(path, options)?;
+    let (reader, columns) = open(path, options)?;
+    let mut framer = Framer::new(path, reader, columns.headers.len())?;
     let columns = Arc::new(columns);
     let rows = rows.max(1);
-    let mut record = csv::ByteRecord::new();
     let mut next_index = 0;
     let mut done = false;
     Ok(std::iter::from_fn(move || {
@@ -365,31 +356,22 @@ pub fn read_batches(
         let mut batch = RecordBatch {
             columns: Arc::clone(&columns),
             first_index: next_index,
-            bytes: Vec::with_capacity(rows * 32),
-            field_ends: Vec::with_capacity(rows * columns.headers.len()),
+            rows: Rows::default(),
             error: None,
         };
-        for _ in 0..rows {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {
-                    let base = batch.bytes.len();
-                    batch.bytes.extend_from_slice(record.as_slice());
-                    batch.field_ends.extend(
-                        (0..record.len()).map(|i| base + record.range(i).map_or(0, |r| r.end)),
-                    );
-                    next_index += 1;
-                }
-                Ok(false) => {
-                    done = true;
-                    break;
-                }
-                Err(e) => {
-                    batch.error = Some(bad_row(&columns.path, next_index, &e));
-                    done = true;
-                    break;
-                }
+        match framer.fill(&mut batch.rows, rows) {
+            Ok(Filled::More) => {}
+            Ok(Filled::End) => done = true,
+            Ok(Filled::Error(e)) => {
+                batch.error = Some(bad_row(&columns.path, next_index + batch.len(), &e));
+                done = true;
+            }
+            Err(e) => {
+                batch.error = Some(e);
+                done = true;
             }
         }
+        next_index += batch.len();
         (!batch.is_empty() || batch.error.is_some()).then_some(batch)
     }))
 }

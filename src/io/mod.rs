@@ -10,6 +10,7 @@
 
 pub mod atomic;
 pub mod csv;
+mod csv_framer;
 #[cfg(feature = "gdal")]
 pub mod gdal;
 pub mod geojson;
