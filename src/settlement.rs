@@ -68,7 +68,10 @@ impl IdentityFields {
                 }
                 Some(v) => {
                     push_property_text(&mut s.id, v);
-                    if s.id.trim().is_empty() {
+                    // (An id starting with a visible ASCII character is not
+                    // blank: no need to trim it.)
+                    let visible = s.id.as_bytes().first().is_some_and(u8::is_ascii_graphic);
+                    if !visible && s.id.trim().is_empty() {
                         return Err(Error::invalid(
                             Location::feature(path, feature.index).with_field(field.clone()),
                             "the id attribute is empty",
@@ -108,14 +111,15 @@ fn property<'a>(properties: &'a serde_json::Map<String, Value>, key: &str) -> Op
 /// eligibility list ambiguous.
 ///
 /// Streaming-friendly: [`Self::check`] records a 64-bit hash of each id
-/// (8 bytes an id: 80 MB for ten million), [`Self::finish`] sorts them and,
-/// only if two hashes are equal, reads the layer again to find the two
+/// (8 bytes an id: 80 MB for ten million), [`Self::finish`] looks for equal
+/// ones and, only if two hashes are equal, reads the layer again to find the two
 /// features and compare their ids — so a hash collision between different
 /// ids is recognised as such and never refuses a valid layer.
 ///
 /// The hashes are kept in 256 buckets by their top byte (equal hashes
-/// share a bucket), so that the buckets are sorted in parallel at the end,
-/// each small enough to stay in cache, with no pass to split them.
+/// share a bucket), so that the buckets are searched in parallel at the
+/// end, each with a hash set small enough to stay in cache, with no pass
+/// to split them.
 #[derive(Debug)]
 pub struct DuplicateIds {
     buckets: Vec<Vec<u64>>,
@@ -145,6 +149,43 @@ pub fn settlement_id_hash(s: &Settlement) -> u64 {
     id_hash(&s.id)
 }
 
+/// The values that occur more than once in `hashes` (once each for every
+/// repeat), found with an open-addressing set in `table` (reused between
+/// calls): the hashes are uniformly spread, so their low bits index it.
+fn repeated_in(hashes: &[u64], table: &mut Vec<u64>) -> Vec<u64> {
+    let slots = (2 * hashes.len()).next_power_of_two().max(16);
+    table.clear();
+    // 0 marks an empty slot; the hash 0 itself is counted apart.
+    table.resize(slots, 0);
+    let mask = slots - 1;
+    let mut repeated = Vec::new();
+    let mut zeros = 0usize;
+    for &h in hashes {
+        if h == 0 {
+            zeros += 1;
+            if zeros > 1 {
+                repeated.push(0);
+            }
+            continue;
+        }
+        let mut i = h as usize & mask;
+        loop {
+            match table[i] {
+                0 => {
+                    table[i] = h;
+                    break;
+                }
+                t if t == h => {
+                    repeated.push(h);
+                    break;
+                }
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+    repeated
+}
+
 impl DuplicateIds {
     /// Record `s`'s id.
     pub fn check(&mut self, s: &Settlement) {
@@ -165,22 +206,16 @@ impl DuplicateIds {
     /// Two features share an id (the message names both and the id); an
     /// error re-reading the layer.
     pub fn finish(
-        mut self,
+        self,
         path: &Path,
         read: &crate::io::ReadOptions,
         identity: &IdentityFields,
     ) -> Result<()> {
         let repeated: Vec<u64> = self
             .buckets
-            .par_iter_mut()
-            .flat_map_iter(|bucket| {
-                bucket.sort_unstable();
-                bucket
-                    .windows(2)
-                    .filter(|w| w[0] == w[1])
-                    .map(|w| w[0])
-                    .collect::<Vec<_>>()
-            })
+            .par_iter()
+            .map_init(Vec::new, |table, bucket| repeated_in(bucket, table))
+            .flatten_iter()
             .collect();
         if repeated.is_empty() {
             return Ok(());
@@ -500,6 +535,43 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn repeated_hashes_are_found_as_sorting_finds_them() {
+        // Random buckets (sizes 0 to 5,000) with repeats, triples and the
+        // hash 0 mixed in; the reference sorts and compares neighbours.
+        let mut state = 21u64;
+        let mut table = Vec::new();
+        let mut found = 0;
+        for case in 0..300 {
+            let n = (crate::test_rand::next_u64(&mut state) % 5_000) as usize;
+            let mut hashes: Vec<u64> = (0..n)
+                .map(|_| crate::test_rand::next_u64(&mut state))
+                .collect();
+            for k in 0..(case % 7) {
+                if n > 0 {
+                    let r = crate::test_rand::next_u64(&mut state) as usize;
+                    hashes.push(hashes[r % n]);
+                    if k % 3 == 0 {
+                        hashes.push(0);
+                    }
+                }
+            }
+            let mut want = hashes.clone();
+            want.sort_unstable();
+            let mut want: Vec<u64> = want
+                .windows(2)
+                .filter(|w| w[0] == w[1])
+                .map(|w| w[0])
+                .collect();
+            let mut got = repeated_in(&hashes, &mut table);
+            want.sort_unstable();
+            got.sort_unstable();
+            assert_eq!(got, want, "case {case}");
+            found += got.len();
+        }
+        assert!(found > 500, "{found}");
     }
 
     #[test]
