@@ -3,6 +3,7 @@
 # national LCC) vs PostGIS geography, on the same inputs, in ONE run.
 #
 #   benches/compare/run.sh [WORKLOAD...]     WORKLOAD: osm | 1m | 10m (default: osm 1m)
+#   RUNS=3 (default): runs of each tool but PostGIS, whose median is kept.
 #
 # osm: the 9,899 real OSM settlements (../shared/data/kz-extra, skipped if absent);
 # 1m / 10m: GENERATED points (gen_points.py, seeded). 10m runs borderzone only.
@@ -21,6 +22,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
 BZ="$CARGO_TARGET_DIR/release/borderzone"
 BORDER="$REPO/data/kz/border_lines.geojson"
 OSM="$REPO/../shared/data/kz-extra/settlements_osm.geojson"
+RUNS="${RUNS:-3}"
 WORKLOADS=("${@:-osm 1m}")
 read -r -a WORKLOADS <<<"${WORKLOADS[*]}"
 mkdir -p "$OUT"
@@ -52,16 +54,34 @@ if ! su postgres -c "$PGBIN/pg_ctl -D $PGDIR/data status" >/dev/null 2>&1; then
 fi
 
 # --- helpers -------------------------------------------------------------
-# timed LABEL CMD...: run CMD under /usr/bin/time -v, record wall s and max RSS.
+# timed LABEL OUTPUT RUNS CMD...: run CMD RUNS times under /usr/bin/time -v and
+# record the median run: wall time (ms resolution, from the clock around the
+# command; /usr/bin/time's own wall clock has 10 ms steps, too coarse for a
+# 0.15 s run) and its peak RSS, with every run's wall time. Before each run,
+# OUTPUT (the file or folder CMD writes) is removed and dirty pages are
+# synced, so that no run pays for freeing or writing back an earlier one's
+# output.
 timed() {
-  local label="$1"; shift
-  /usr/bin/time -v -o "$OUT/time_$label.txt" "$@" >"$OUT/log_$label.txt" 2>&1
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$OUT/time_$label.txt")
+  local label="$1" output="$2" runs="$3"; shift 3
+  local walls=() i t0 t1
+  for ((i = 1; i <= runs; i++)); do
+    rm -rf "$output"; sync
+    t0=$(date +%s%N)
+    /usr/bin/time -v -o "$OUT/time_${label}_$i.txt" "$@" >"$OUT/log_$label.txt" 2>&1
+    t1=$(date +%s%N)
+    walls+=("$(( (t1 - t0) / 1000000 ))")
+  done
+  local median_run
+  median_run=$(printf '%s\n' "${walls[@]}" | awk '{print NR, $1}' | sort -k2,2n | awk -v m=$(( (runs + 1) / 2 )) 'NR==m{print $1}')
+  mv "$OUT/time_${label}_$median_run.txt" "$OUT/time_$label.txt"
+  rm -f "$OUT/time_${label}"_[0-9]*.txt
+  local wall rss all
+  wall=$(awk -v ms="${walls[median_run-1]}" 'BEGIN{printf "%.3f", ms / 1000}')
+  all=$(printf '%s\n' "${walls[@]}" | awk '{printf "%s%.3f", (NR > 1 ? "," : ""), $1 / 1000}')
   rss=$(awk -F': ' '/Maximum resident set size/{print $2/1024}' "$OUT/time_$label.txt")
-  printf '{"label":"%s","wall_s":%s,"max_rss_mb":%.0f,"log":%s}\n' "$label" "$wall" "$rss" \
+  printf '{"label":"%s","wall_s":%s,"walls_s":[%s],"max_rss_mb":%.0f,"log":%s}\n' "$label" "$wall" "$all" "$rss" \
     "$("$PY" -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read().strip()))' "$OUT/log_$label.txt")" >>"$RESULTS"
-  printf '%-28s %9.2f s  %7.0f MB  %s\n' "$label" "$wall" "$rss" "$(tail -n 1 "$OUT/log_$label.txt")"
+  printf '%-28s %9.3f s  %7.0f MB  (runs: %s s)  %s\n' "$label" "$wall" "$rss" "$all" "$(tail -n 1 "$OUT/log_$label.txt")"
 }
 
 compare() { # compare LABEL TOOL_CSV BZ_CSV
@@ -87,21 +107,24 @@ for w in "${WORKLOADS[@]}"; do
     # bz: every distance, CSV + GeoJSON (the default); bzc: classification
     # only (--distances none: certified cells, exact only near the edge),
     # CSV only — the same deliverable as the baselines' id,in_zone CSV.
-    timed "bz_$tag" "$BZ" zone --quiet --border "$BORDER" "${nb[@]}" --settlements "$PTS" --id-field "$IDF" --out "$OUT/bz_$tag"
-    timed "bzc_$tag" "$BZ" zone --quiet --border "$BORDER" "${nb[@]}" --settlements "$PTS" --id-field "$IDF" \
+    # Each tool runs RUNS times (median kept), PostGIS once (minutes a
+    # run), the 10m workload once.
+    runs=$([ "$w" = 10m ] && echo 1 || echo "$RUNS")
+    timed "bz_$tag" "$OUT/bz_$tag" "$runs" "$BZ" zone --quiet --border "$BORDER" "${nb[@]}" --settlements "$PTS" --id-field "$IDF" --out "$OUT/bz_$tag"
+    timed "bzc_$tag" "$OUT/bzc_$tag" "$runs" "$BZ" zone --quiet --border "$BORDER" "${nb[@]}" --settlements "$PTS" --id-field "$IDF" \
       --distances none --no-geojson --out "$OUT/bzc_$tag"
     "$PY" "$HERE/same_membership.py" "$OUT/bzc_$tag/settlements.csv" "$OUT/bz_$tag/settlements.csv" --label "bzc_$tag" --json "$RESULTS"
     # 10m: ~5 GB of outputs per selection, compared above; removed (the
     # disk filled once with them). KEEP=1 keeps them.
     [ "$w" = 10m ] && { [ -n "${KEEP:-}" ] || rm -rf "$OUT/bz_$tag" "$OUT/bzc_$tag"; continue; }
     for crs in utm lcc; do
-      timed "gp_${crs}_$tag" "$PY" "$HERE/geopandas_zone.py" --points "$PTS" --id-field "$IDF" "${nb[@]}" --crs "$crs" --out "$OUT/gp_${crs}_$tag.csv"
+      timed "gp_${crs}_$tag" "$OUT/gp_${crs}_$tag.csv" "$runs" "$PY" "$HERE/geopandas_zone.py" --points "$PTS" --id-field "$IDF" "${nb[@]}" --crs "$crs" --out "$OUT/gp_${crs}_$tag.csv"
       compare "gp_${crs}_$tag" "$OUT/gp_${crs}_$tag.csv" "$OUT/bz_$tag/settlements.csv"
       # Membership only, as bzc: sjoin(predicate="dwithin").
-      timed "gpw_${crs}_$tag" "$PY" "$HERE/geopandas_zone.py" --points "$PTS" --id-field "$IDF" "${nb[@]}" --crs "$crs" --method dwithin --out "$OUT/gpw_${crs}_$tag.csv"
+      timed "gpw_${crs}_$tag" "$OUT/gpw_${crs}_$tag.csv" "$runs" "$PY" "$HERE/geopandas_zone.py" --points "$PTS" --id-field "$IDF" "${nb[@]}" --crs "$crs" --method dwithin --out "$OUT/gpw_${crs}_$tag.csv"
       compare "gpw_${crs}_$tag" "$OUT/gpw_${crs}_$tag.csv" "$OUT/bz_$tag/settlements.csv"
     done
-    timed "pg_$tag" "$PY" "$HERE/postgis_zone.py" --host "$PGDIR" --points "$PTS" --id-field "$IDF" "${nb[@]}" --out "$OUT/pg_$tag.csv"
+    timed "pg_$tag" "$OUT/pg_$tag.csv" 1 "$PY" "$HERE/postgis_zone.py" --host "$PGDIR" --points "$PTS" --id-field "$IDF" "${nb[@]}" --out "$OUT/pg_$tag.csv"
     compare "pg_$tag" "$OUT/pg_$tag.csv" "$OUT/bz_$tag/settlements.csv"
   done
 done | tee "$OUT/summary.txt"

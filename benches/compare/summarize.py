@@ -30,7 +30,7 @@ def main():
     print("|---|---:|---:|---:|---:|---:|---|")
     for label, r in timing.items():
         tool, _, tag = label.partition("_")
-        if tool in ("gp",):
+        if tool in ("gp", "gpw"):
             tag = tag.partition("_")[2]
         bz = timing.get(f"bz_{tag}")
         bzc = timing.get(f"bzc_{tag}")
@@ -42,7 +42,7 @@ def main():
             q = re.search(r"query ([\d.]+) s", r["log"])
             note = f"server backend peak RSS {m.group(1)} MB; SQL query {q.group(1) if q else '?'} s"
         print(
-            f"| {label} | {r['wall_s']:.2f} | {ratio:.2f} | {ratio_c:.2f} | {cpu_s(out_dir, label):.1f} | "
+            f"| {label} | {r['wall_s']:.3f} | {ratio:.1f} | {ratio_c:.1f} | {cpu_s(out_dir, label):.1f} | "
             f"{r['max_rss_mb']:.0f} | {note} |"
         )
     print()
