@@ -4,8 +4,9 @@
 //! The FeatureCollection reader walks the top-level object with a serde
 //! visitor and hands each element of `features` on as soon as it is parsed,
 //! on a background thread feeding a bounded channel: memory holds one feature
-//! (plus the channel's few hundred), never the whole text or tree, and parsing
-//! overlaps with measuring.
+//! (plus the channel's few hundred), never the whole tree, and parsing
+//! overlaps with measuring. Files up to 32 MB are read whole first (parsing
+//! from memory is faster); larger ones are streamed, never held.
 
 use std::fmt;
 use std::fs::File;
@@ -24,6 +25,10 @@ use crate::error::{Error, Location, Result};
 /// Features handed from the parser thread to the consumer at a time.
 const CHANNEL_DEPTH: usize = 512;
 
+/// Files up to this size are read whole and parsed from memory; larger
+/// ones are streamed, so that memory never holds more than this of text.
+const WHOLE_FILE_MAX: u64 = 32 << 20;
+
 /// Stream the features of a GeoJSON FeatureCollection file.
 ///
 /// # Errors
@@ -32,6 +37,12 @@ const CHANNEL_DEPTH: usize = 512;
 /// out of range) arrives as an `Err` item naming the feature, after which the
 /// stream ends.
 pub fn read_feature_collection(path: &Path) -> Result<FeatureStream> {
+    read_collection(path, WHOLE_FILE_MAX)
+}
+
+/// As [`read_feature_collection`], reading files up to `whole_max` bytes
+/// whole.
+fn read_collection(path: &Path, whole_max: u64) -> Result<FeatureStream> {
     let file = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
     let (tx, rx) = sync_channel::<Result<InputFeature>>(CHANNEL_DEPTH);
     let path = path.to_path_buf();
@@ -44,25 +55,43 @@ pub fn read_feature_collection(path: &Path) -> Result<FeatureStream> {
                 count: 0,
                 reported: false,
             };
-            let mut input = BufReader::with_capacity(1 << 16, file);
-            match skip_bom(&mut input) {
-                Ok(true) => {}
-                Ok(false) => {
-                    let _ = tx.send(Err(Error::format(
-                        Location::file(&path),
-                        "the file is empty (0 bytes): not a GeoJSON FeatureCollection",
-                    )));
-                    return;
-                }
-                Err(e) => {
+            let empty = || {
+                Err(Error::format(
+                    Location::file(&path),
+                    "the file is empty (0 bytes): not a GeoJSON FeatureCollection",
+                ))
+            };
+            let small = file.metadata().is_ok_and(|m| m.len() <= whole_max);
+            let outcome = if small {
+                // Read whole, then parsed by the same reader-based parser
+                // (so errors name the same positions), from memory: no
+                // buffered file read for every byte.
+                let mut text = Vec::new();
+                if let Err(e) = std::io::Read::read_to_end(&mut &file, &mut text) {
                     let _ = tx.send(Err(Error::io(&path, "cannot read", e)));
                     return;
                 }
-            }
-            let mut de = serde_json::Deserializer::from_reader(input);
-            let outcome = (&mut de)
-                .deserialize_map(CollectionVisitor { state: &mut state })
-                .and_then(|()| de.end());
+                if text.is_empty() {
+                    let _ = tx.send(empty());
+                    return;
+                }
+                let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&text);
+                parse_collection(serde_json::Deserializer::from_reader(text), &mut state)
+            } else {
+                let mut input = BufReader::with_capacity(1 << 16, file);
+                match skip_bom(&mut input) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        let _ = tx.send(empty());
+                        return;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(Error::io(&path, "cannot read", e)));
+                        return;
+                    }
+                }
+                parse_collection(serde_json::Deserializer::from_reader(input), &mut state)
+            };
             if let Err(e) = outcome {
                 if !state.reported {
                     let at = Location::file(&path);
@@ -72,6 +101,16 @@ pub fn read_feature_collection(path: &Path) -> Result<FeatureStream> {
         })
         .map_err(|e| Error::io("geojson-reader thread", "cannot start", e))?;
     Ok(Box::new(rx.into_iter()))
+}
+
+/// Walk the FeatureCollection `de` reads, handing on its features.
+fn parse_collection<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    state: &mut ParseState<'_>,
+) -> serde_json::Result<()> {
+    (&mut de)
+        .deserialize_map(CollectionVisitor { state })
+        .and_then(|()| de.end())
 }
 
 /// Skip a UTF-8 byte order mark (written by some Windows tools; JSON
@@ -451,6 +490,79 @@ mod tests {
         assert_eq!(fs[0].properties["n"], "a [x]");
         assert_eq!(fs[1].feature_id, Some(Value::from(7)));
         assert_eq!(fs[1].index, 1);
+    }
+
+    #[test]
+    fn files_read_whole_and_streamed_give_the_same_features_and_errors() {
+        // Valid, odd and broken inputs, and every committed layer: the
+        // whole-file parse (small files) and the streamed parse (large
+        // ones) give equal features and equal error messages.
+        let outcome =
+            |p: &Path, whole_max: u64| -> Vec<std::result::Result<InputFeature, String>> {
+                match read_collection(p, whole_max) {
+                    Ok(stream) => stream.map(|r| r.map_err(|e| e.to_string())).collect(),
+                    Err(e) => vec![Err(e.to_string())],
+                }
+            };
+        let f = |body: &str| format!(r#"{{"type":"FeatureCollection","features":[{body}]}}"#);
+        let point = r#"{"type":"Feature","properties":{"n":"Қорғас"},"geometry":{"type":"Point","coordinates":[80.4,44.2]}}"#;
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("ok", f(&[point, point].join(",")).into_bytes()),
+            (
+                "bom",
+                [b"\xEF\xBB\xBF".as_slice(), f(point).as_bytes()].concat(),
+            ),
+            ("only-bom", b"\xEF\xBB\xBF".to_vec()),
+            ("empty", Vec::new()),
+            ("truncated", f(point).as_bytes()[..70].to_vec()),
+            ("trailing", [f(point).as_bytes(), b" x"].concat()),
+            (
+                "not-utf8",
+                f(point)
+                    .replace("Қорғас", "\u{1}")
+                    .replace('\u{1}', "\\ud800")
+                    .into_bytes(),
+            ),
+            ("bad-lat", f(&point.replace("44.2", "94.2")).into_bytes()),
+            (
+                "no-geometry",
+                f(r#"{"type":"Feature","properties":{}}"#).into_bytes(),
+            ),
+            ("feature", point.as_bytes().to_vec()),
+            ("array", b"[1,2]".to_vec()),
+            (
+                "features-number",
+                br#"{"type":"FeatureCollection","features":5}"#.to_vec(),
+            ),
+            ("type-number", br#"{"type":1,"features":[]}"#.to_vec()),
+            ("feature-number", f("1").into_bytes()),
+            (
+                "geometry-string",
+                f(r#"{"type":"Feature","properties":{},"geometry":"x"}"#).into_bytes(),
+            ),
+            (
+                "coordinates-string",
+                f(&point.replace("[80.4,44.2]", r#""a""#)).into_bytes(),
+            ),
+            ("not-json", b"  x".to_vec()),
+            ("string", b"\"s\"".to_vec()),
+        ];
+        for (name, bytes) in &cases {
+            let (_dir, p) = TempDir::with_file("geojson-whole", &format!("{name}.geojson"), bytes);
+            assert_eq!(outcome(&p, u64::MAX), outcome(&p, 0), "{name}");
+        }
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/kz");
+        let mut layers = 0;
+        for entry in std::fs::read_dir(&data).unwrap() {
+            let p = entry.unwrap().path();
+            if p.extension().is_some_and(|e| e == "geojson") {
+                let whole = outcome(&p, u64::MAX);
+                assert!(whole.iter().all(|r| r.is_ok()), "{}", p.display());
+                assert_eq!(whole, outcome(&p, 0), "{}", p.display());
+                layers += 1;
+            }
+        }
+        assert!(layers >= 5, "{layers}");
     }
 
     #[test]

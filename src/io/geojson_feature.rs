@@ -245,24 +245,29 @@ impl<'de> Visitor<'de> for ElementSeed {
             return Ok(Element::Coords(Coords::Arrays(Vec::new())));
         };
         match first {
-            Element::Number(x) => {
-                let mut numbers = vec![x];
+            Element::Number(first) => {
+                // A position's first two numbers are held apart, so that
+                // the usual [x, y] allocates nothing; a third and later
+                // ones are kept only in case the array turns out not to
+                // be a position.
+                let mut second: Option<Number> = None;
+                let mut more: Vec<Number> = Vec::new();
                 while let Some(e) = seq.next_element_seed(ElementSeed)? {
                     match e {
-                        Element::Number(n) => numbers.push(n),
+                        Element::Number(n) if second.is_none() => second = Some(n),
+                        Element::Number(n) => more.push(n),
                         other => {
-                            let items = numbers.into_iter().map(Value::Number).collect();
+                            let items = numbers_json(first, second, more);
                             return rest_as_json(&mut seq, items, other);
                         }
                     }
                 }
-                let xy = |i: usize| numbers.get(i).and_then(Number::as_f64);
-                Ok(match (xy(0), xy(1)) {
-                    (Some(x), Some(y)) => Element::Coords(Coords::Position(Coord { x, y })),
-                    _ => json(Value::Array(
-                        numbers.into_iter().map(Value::Number).collect(),
-                    )),
-                })
+                Ok(
+                    match (first.as_f64(), second.as_ref().and_then(Number::as_f64)) {
+                        (Some(x), Some(y)) => Element::Coords(Coords::Position(Coord { x, y })),
+                        _ => json(Value::Array(numbers_json(first, second, more))),
+                    },
+                )
             }
             Element::Coords(Coords::Position(c)) => {
                 let mut positions = vec![c];
@@ -317,6 +322,15 @@ fn rest_as_json<'de, A: SeqAccess<'de>>(
         items.push(e.into_value());
     }
     Ok(json(Value::Array(items)))
+}
+
+/// The numbers of an array, in order, as JSON.
+fn numbers_json(first: Number, second: Option<Number>, more: Vec<Number>) -> Vec<Value> {
+    std::iter::once(first)
+        .chain(second)
+        .chain(more)
+        .map(Value::Number)
+        .collect()
 }
 
 fn json(v: Value) -> Element {
