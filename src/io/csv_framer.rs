@@ -1,18 +1,20 @@
 //! Framing the rows of a CSV layer for [`super::csv::read_batches`]: where
 //! each row and each field starts and ends, nothing decoded.
 //!
-//! Most point layers are *plain*: no quotes, rows ended by one `\n`, every
-//! row with the header's number of fields. Their rows are framed straight
-//! in the bytes read from the file, 64 bytes at a time: a bit mask of the
-//! bytes that matter (`,` `\n` `\r` `"`), then only those bytes looked at —
-//! no copy of the fields, no per-byte state machine.
+//! Most point layers are *plain*: no quotes, rows ended by `\n` or `\r\n`,
+//! every row with the header's number of fields. Their rows are framed
+//! straight in the bytes read from the file, 64 bytes at a time: a bit mask
+//! of the bytes that matter (`,` `\n` `\r` `"`), then only those bytes
+//! looked at — no copy of the fields, no per-byte state machine.
 //!
-//! Anything else — a quote, a `\r`, a blank line, a row with another number
-//! of fields — hands the rest of the layer over, from the start of that row,
-//! to the `csv` crate's reader, seeked to the byte, line and record number
-//! it would have reached itself. Its rows, values and errors (positions
-//! included) are then exactly the `csv` crate's, as they are for plain rows:
-//! the plain framing is the `csv` reader's on the inputs it accepts.
+//! Anything else — a quote, a lone `\r`, a blank line, a row with another
+//! number of fields — hands the rest of the layer over, from the start of
+//! that row, to the `csv` crate's reader, seeked to the byte, line and
+//! record number it would have reached itself. Its rows, values and errors
+//! (positions included) are then exactly the `csv` crate's, as they are for
+//! plain rows: the plain framing is the `csv` reader's on the inputs it
+//! accepts. (That reader ends a record at the `\r` of a `\r\n` and takes the
+//! `\n` as the start of the next one: the positions here count the same.)
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -77,8 +79,12 @@ struct Plain {
     file: File,
     /// Bytes read but not yet in a batch (the start of the next row on).
     carry: Vec<u8>,
-    /// The file offset of `carry[0]`.
+    /// The file offset of `carry[0]`: where the `csv` reader's next record
+    /// starts.
     offset: u64,
+    /// Whether the last row ended with `\r`: a `\n` right after it ends it
+    /// too (`\r\n`).
+    after_cr: bool,
     /// The line and record numbers of the next row, as the `csv` reader
     /// counts them (1-based lines; the header is record 0).
     line: u64,
@@ -106,6 +112,14 @@ impl Framer {
     pub fn new(path: &Path, reader: CsvReader, columns: usize) -> Result<Self> {
         let pos = reader.position().clone();
         let mut file = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
+        // Whether the header ended with '\r' (of a "\r\n"): the byte before.
+        let mut before = [0u8];
+        let after_cr = pos.byte() > 0
+            && file
+                .seek(SeekFrom::Start(pos.byte() - 1))
+                .and_then(|_| file.read_exact(&mut before))
+                .is_ok()
+            && before[0] == b'\r';
         file.seek(SeekFrom::Start(pos.byte()))
             .map_err(|e| Error::io(path, "cannot read", e))?;
         Ok(Framer {
@@ -115,6 +129,7 @@ impl Framer {
                 file,
                 carry: Vec::new(),
                 offset: pos.byte(),
+                after_cr,
                 line: pos.line(),
                 record: pos.record(),
                 bytes_per_row: 32,
@@ -235,8 +250,15 @@ impl Plain {
         bytes.reserve(rows.saturating_mul(self.bytes_per_row) + 2 * READ_BYTES);
         bytes.append(&mut self.carry);
         let mut scanned = 0; // bytes[..scanned] are framed
+                             // The current row: where the csv reader's record starts (the `\n`
+                             // of a `\r\n` included), where its first field starts, its fields
+                             // so far and the lines (`\n`) it has taken.
+        let mut row_pos = 0;
         let mut row_start = 0;
-        let mut fields = 0; // fields of the current row so far
+        let mut fields = 0;
+        let mut row_lines = 0u64;
+        let mut after_cr = self.after_cr;
+        let mut lines = 0u64; // taken by the rows framed
         let mut eof = false;
         let end = loop {
             // Whole 64-byte blocks; at the end of the file, the rest too.
@@ -260,24 +282,38 @@ impl Plain {
                 while mask != 0 {
                     let at = scanned + mask.trailing_zeros() as usize;
                     mask &= mask - 1;
-                    match bytes[at] {
+                    let b = bytes[at];
+                    if after_cr {
+                        if at == row_pos && b == b'\n' {
+                            // The `\n` of the last row's `\r\n`.
+                            after_cr = false;
+                            row_start = at + 1;
+                            row_lines = 1;
+                            continue;
+                        }
+                        // A lone `\r` ended the last row: not plain.
+                        verdict = Some(PlainEnd::NotPlain);
+                        break 'scan;
+                    }
+                    match b {
                         b',' => {
                             out.field_ends.push(at);
                             fields += 1;
                         }
-                        b'\n' if fields + 1 == columns && at > row_start => {
+                        b'\n' | b'\r' if fields + 1 == columns && at > row_start => {
                             out.field_ends.push(at);
                             out.starts.push(row_start);
-                            row_start = at + 1;
-                            fields = 0;
+                            lines += row_lines + u64::from(b == b'\n');
+                            (row_pos, row_start, fields, row_lines) = (at + 1, at + 1, 0, 0);
+                            after_cr = b == b'\r';
                             if out.starts.len() == rows {
                                 verdict = Some(PlainEnd::Full);
                                 break 'scan;
                             }
                         }
                         _ => {
-                            // '\r', '"', a blank line or a short or long
-                            // row: not plain.
+                            // '"', a blank line or a short or long row:
+                            // not plain.
                             verdict = Some(PlainEnd::NotPlain);
                             break 'scan;
                         }
@@ -286,13 +322,14 @@ impl Plain {
                 scanned = block_end;
             }
             if verdict.is_none() && eof {
-                // A last row without a line end.
                 verdict = Some(if row_start == bytes.len() {
+                    // (At most the `\n` of a last `\r\n` after the rows.)
                     PlainEnd::Eof
-                } else if fields + 1 == columns {
+                } else if !after_cr && fields + 1 == columns {
+                    // A last row without a line end.
                     out.field_ends.push(bytes.len());
                     out.starts.push(row_start);
-                    row_start = bytes.len();
+                    row_pos = bytes.len();
                     PlainEnd::Eof
                 } else {
                     PlainEnd::NotPlain
@@ -307,17 +344,18 @@ impl Plain {
                 .read_to_end(bytes)?;
             eof = n == 0;
         };
-        // The fields of an unfinished row are not the batch's.
+        // The fields of an unfinished row are not the batch's; its bytes
+        // (from the reader's record start) are the next batch's.
         let framed: usize = out.starts.len();
         out.field_ends.truncate(framed * columns);
-        let rest = &bytes[row_start..];
-        self.carry = rest.to_vec();
-        bytes.truncate(row_start);
-        self.offset += row_start as u64;
-        self.line += framed as u64;
+        self.carry = bytes[row_pos..].to_vec();
+        bytes.truncate(row_pos);
+        self.offset += row_pos as u64;
+        self.after_cr = after_cr;
+        self.line += lines;
         self.record += framed as u64;
         if framed > 0 {
-            self.bytes_per_row = row_start.div_ceil(framed);
+            self.bytes_per_row = row_pos.div_ceil(framed);
         }
         Ok(end)
     }
@@ -396,7 +434,8 @@ mod tests {
 
     /// A random CSV text: a header of `columns` fields, then rows that are
     /// mostly plain, with some of everything the plain framer hands over.
-    fn random_csv(state: &mut u64, columns: usize, rows: usize, odd: u64) -> Vec<u8> {
+    fn random_csv(state: &mut u64, columns: usize, rows: usize, odd: u64, crlf: bool) -> Vec<u8> {
+        let line_end: &[u8] = if crlf { b"\r\n" } else { b"\n" };
         let mut text: Vec<u8> = Vec::new();
         // (With one column an empty field is a blank line, which is not
         // plain: fields are then never empty.)
@@ -424,7 +463,7 @@ mod tests {
             }
             text.extend_from_slice(format!("h{c}").as_bytes());
         }
-        text.push(b'\n');
+        text.extend_from_slice(line_end);
         for _ in 0..rows {
             let r = next_u64(state);
             // 1 in `odd` rows is odd, in one of several ways.
@@ -454,11 +493,12 @@ mod tests {
                 4 => text.extend_from_slice(b"\r\n"),
                 5 => text.extend_from_slice(b"\n\n"),
                 6 => text.push(b'\r'),
-                _ => text.push(b'\n'),
+                _ => text.extend_from_slice(line_end),
             }
         }
         if next_u64(state).is_multiple_of(2) {
-            text.pop(); // no line end after the last row
+            // No line end after the last row, or only its `\r`.
+            text.pop();
         }
         text
     }
@@ -477,7 +517,9 @@ mod tests {
                 (case * 7) % 60
             };
             let odd = [u64::MAX, 3, 50, 1_000][(case / 4) % 4];
-            let text = random_csv(&mut state, columns, rows, odd);
+            // Row ends `\n` or `\r\n` (the header's too).
+            let crlf = (case / 16) % 2 == 1;
+            let text = random_csv(&mut state, columns, rows, odd, crlf);
             let path = dir.file(&format!("c{case}.csv"), &text);
             let want = reference(&path);
             for batch in [1, 3, 64, 4_096] {
@@ -488,9 +530,8 @@ mod tests {
                     "case {case}, batch {batch}: {:?}",
                     String::from_utf8_lossy(&text[..text.len().min(300)])
                 );
+                // Plain text is framed without the csv reader.
                 if odd == u64::MAX && batch == 64 {
-                    // Plain text (bar a last row without a line end) is
-                    // framed without the csv reader.
                     assert!(plain, "case {case}");
                     plain_files += 1;
                 }
