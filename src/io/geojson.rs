@@ -50,67 +50,59 @@ fn read_collection(path: &Path, whole_max: u64) -> Result<FeatureStream> {
         .name("geojson-reader".into())
         .spawn(move || {
             let mut state = ParseState {
-                path: path.clone(),
+                path,
                 tx: &tx,
                 count: 0,
                 reported: false,
             };
-            let empty = || {
-                Err(Error::format(
-                    Location::file(&path),
-                    "the file is empty (0 bytes): not a GeoJSON FeatureCollection",
-                ))
-            };
-            let small = file.metadata().is_ok_and(|m| m.len() <= whole_max);
-            let outcome = if small {
+            if file.metadata().is_ok_and(|m| m.len() <= whole_max) {
                 // Read whole, then parsed by the same reader-based parser
                 // (so errors name the same positions), from memory: no
                 // buffered file read for every byte.
                 let mut text = Vec::new();
-                if let Err(e) = std::io::Read::read_to_end(&mut &file, &mut text) {
-                    let _ = tx.send(Err(Error::io(&path, "cannot read", e)));
-                    return;
-                }
-                if text.is_empty() {
-                    let _ = tx.send(empty());
-                    return;
-                }
-                let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&text);
-                parse_collection(serde_json::Deserializer::from_reader(text), &mut state)
-            } else {
-                let mut input = BufReader::with_capacity(1 << 16, file);
-                match skip_bom(&mut input) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        let _ = tx.send(empty());
-                        return;
-                    }
+                match std::io::Read::read_to_end(&mut &file, &mut text) {
+                    Ok(_) => parse_input(text.as_slice(), &mut state),
                     Err(e) => {
-                        let _ = tx.send(Err(Error::io(&path, "cannot read", e)));
-                        return;
+                        let e = Error::io(&state.path, "cannot read", e);
+                        state.send(Err(e));
                     }
                 }
-                parse_collection(serde_json::Deserializer::from_reader(input), &mut state)
-            };
-            if let Err(e) = outcome {
-                if !state.reported {
-                    let at = Location::file(&path);
-                    let _ = tx.send(Err(json_error(at, &e)));
-                }
+            } else {
+                parse_input(BufReader::with_capacity(1 << 16, file), &mut state);
             }
         })
         .map_err(|e| Error::io("geojson-reader thread", "cannot start", e))?;
     Ok(Box::new(rx.into_iter()))
 }
 
-/// Walk the FeatureCollection `de` reads, handing on its features.
-fn parse_collection<'de, R: serde_json::de::Read<'de>>(
-    mut de: serde_json::Deserializer<R>,
-    state: &mut ParseState<'_>,
-) -> serde_json::Result<()> {
-    (&mut de)
-        .deserialize_map(CollectionVisitor { state })
-        .and_then(|()| de.end())
+/// Parse the FeatureCollection `input` holds (a UTF-8 byte order mark
+/// skipped), handing on its features and then its first error.
+fn parse_input(mut input: impl BufRead, state: &mut ParseState<'_>) {
+    match skip_bom(&mut input) {
+        Ok(true) => {}
+        Ok(false) => {
+            let at = Location::file(&state.path);
+            state.send(Err(Error::format(
+                at,
+                "the file is empty (0 bytes): not a GeoJSON FeatureCollection",
+            )));
+            return;
+        }
+        Err(e) => {
+            state.send(Err(Error::io(&state.path, "cannot read", e)));
+            return;
+        }
+    }
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let outcome = (&mut de)
+        .deserialize_map(CollectionVisitor { state: &mut *state })
+        .and_then(|()| de.end());
+    if let Err(e) = outcome {
+        if !state.reported {
+            let at = Location::file(&state.path);
+            state.send(Err(json_error(at, &e)));
+        }
+    }
 }
 
 /// Skip a UTF-8 byte order mark (written by some Windows tools; JSON
