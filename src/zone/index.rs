@@ -16,8 +16,8 @@ use rayon::prelude::*;
 use rstar::{PointDistance, RTree, RTreeNode, RTreeObject, AABB};
 
 use crate::geodesy::{
-    chord_m, chord_sagitta_bound_m, distance_m, ecef, geodesic_upper_bound_from_chord_m, inverse,
-    padded_chord_box, segment_distance_2, GeodesicSegment, LonLat,
+    chord_m, chord_sagitta_bound_m, ecef, geodesic_upper_bound_from_chord_m, inverse,
+    padded_chord_box, segment_distance_2, GeodesicSegment, LonLat, SurfacePoint, TangentBall,
 };
 
 /// One segment with the polyline ("part") it belongs to.
@@ -130,6 +130,8 @@ struct FlatTree {
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Ball {
     centre: LonLat,
+    /// The centre in ECEF (m).
+    centre_xyz: [f64; 3],
     radius_m: f64,
 }
 
@@ -278,6 +280,7 @@ impl FlatTree {
         let mut balls = vec![
             Ball {
                 centre: LonLat { x: 0.0, y: 0.0 },
+                centre_xyz: [0.0; 3],
                 radius_m: f64::INFINITY,
             };
             n
@@ -312,6 +315,7 @@ impl FlatTree {
             };
             balls[node] = Ball {
                 centre,
+                centre_xyz: ecef(centre),
                 radius_m: reaches.iter().copied().fold(0.0, f64::max),
             };
             reach[start as usize..end as usize].copy_from_slice(&reaches);
@@ -335,22 +339,6 @@ fn with_frontier<T>(f: impl FnOnce(&mut BinaryHeap<Reverse<(u64, u32)>>) -> T) -
         frontier.clear();
         answer
     })
-}
-
-/// WGS84 polar semi-axis b = a (1 − f) (m).
-const WGS84_B_M: f64 = crate::geodesy::WGS84_A_M * (1.0 - crate::geodesy::WGS84_F);
-
-/// The angle (radians) between two vectors from the earth's centre,
-/// accurate also for small angles.
-fn angle_between(u: &[f64; 3], v: &[f64; 3]) -> f64 {
-    let cross = [
-        u[1] * v[2] - u[2] * v[1],
-        u[2] * v[0] - u[0] * v[2],
-        u[0] * v[1] - u[1] * v[0],
-    ];
-    let sin = (cross[0] * cross[0] + cross[1] * cross[1] + cross[2] * cross[2]).sqrt();
-    let cos = u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
-    sin.atan2(cos)
 }
 
 /// A segment's chord: the straight line between its ends in ECEF metres,
@@ -377,6 +365,12 @@ struct Chord {
 }
 
 impl Chord {
+    /// ECEF end (m).
+    #[inline]
+    fn b(&self) -> [f64; 3] {
+        [0, 1, 2].map(|k| self.a[k] + self.ab[k])
+    }
+
     /// The chord from `a` to `b` (ECEF) of a geodesic of `length_m`.
     fn new([a, b]: [[f64; 3]; 2], length_m: f64) -> Self {
         let ab = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
@@ -541,9 +535,10 @@ impl SegmentIndex {
             return None;
         }
         with_frontier(|frontier| {
-            let q = ecef(p);
+            let at = SurfacePoint::new(p);
+            let q = at.xyz;
             let mut bracket = None;
-            self.best_first(p, &q, bound_m, frontier, |id, _| {
+            self.best_first(&at, &TangentBall::at(&at), bound_m, frontier, |id, _| {
                 let (lower_m, upper_m) = self.chords[id].bounds_m(&q);
                 bracket = Some(Bracket { lower_m, upper_m });
                 ControlFlow::Break(())
@@ -558,23 +553,25 @@ impl SegmentIndex {
         bound_m: f64,
         frontier: &mut BinaryHeap<Reverse<(u64, u32)>>,
     ) -> Option<Nearest> {
-        let q = ecef(p);
+        let at = SurfacePoint::new(p);
+        let ball = TangentBall::at(&at);
         let mut best: Option<Nearest> = None;
-        self.best_first(p, &q, bound_m, frontier, |id, bound_m| {
+        self.best_first(&at, &ball, bound_m, frontier, |id, bound_m| {
             let seg = &self.segments[id].geodesic;
             // Two cheaper lower bounds before the exact solve; both are
             // proven, so skipping on them never changes the answer.
-            // 1. Radial projection onto the sphere of radius b (the polar
-            //    semi-axis) never lengthens a path on the ellipsoid, so the
-            //    geodesic from p to any point X of the segment is at least
-            //    b·∠(p, X) ≥ b·(∠(p, a) − ∠(a, X)) ≥ b·∠(p, a) − length.
-            let angle_lb = WGS84_B_M * angle_between(&q, &self.chords[id].a) - seg.length_m - 1e-3;
-            if angle_lb > *bound_m {
+            // 1. The ball tangent at p (see `TangentBall`): within metres of
+            //    the distance even a thousand kilometres away, where the
+            //    chord that ordered the frontier is a kilometre short.
+            let chord = &self.chords[id];
+            if ball.chord_lower_bound_m(&chord.a, &chord.b(), chord.pad_m) > *bound_m {
                 return ControlFlow::Continue(());
             }
-            // 2. The triangle inequality with the exact distance to the start.
+            // 2. From the exact distance d_a to the start: the distance along
+            //    the segment is convex (see `convex_lower_bound_m`), so at
+            //    least d_a − length · cos θ.
             let from_a = inverse(seg.a, p);
-            if from_a.distance_m - seg.length_m > *bound_m {
+            if seg.convex_lower_bound_m(&from_a) > *bound_m {
                 return ControlFlow::Continue(());
             }
             keep_if_better(id, seg.nearest_from(p, from_a), bound_m, &mut best);
@@ -583,22 +580,25 @@ impl SegmentIndex {
         best
     }
 
-    /// Best-first branch and bound over the frozen tree from `p` (ECEF
-    /// `q`): boxes and segments come off the frontier nearest (by a proven
-    /// lower bound) first; each segment is handed to `visit` with the
-    /// current bound, which it may shrink or end the search. The search
+    /// Best-first branch and bound over the frozen tree from the point `at`
+    /// (with its `tangent` ball, for the nodes' ball bounds): boxes and
+    /// segments come off the frontier nearest (by a proven lower bound)
+    /// first; each segment is handed to `visit` with the current bound,
+    /// which it may shrink or end the search. The search
     /// also ends when the next key is farther than the bound.
     fn best_first(
         &self,
-        p: LonLat,
-        q: &[f64; 3],
+        at: &SurfacePoint,
+        tangent: &TangentBall,
         mut bound_m: f64,
         frontier: &mut BinaryHeap<Reverse<(u64, u32)>>,
         mut visit: impl FnMut(usize, &mut f64) -> ControlFlow<()>,
     ) {
+        let q = &at.xyz;
         // Push the children of `node`. With `centre_m`, the distance from p
-        // to the node's ball centre, each child also has the proven bound
-        // centre_m − reach, and is keyed by the larger of the two.
+        // to the node's ball centre (or a lower bound of it), each child also
+        // has the proven bound centre_m − reach, and is keyed by the larger
+        // of the two.
         let push_node = |node: u32,
                          centre_m: Option<f64>,
                          bound_m: f64,
@@ -640,18 +640,20 @@ impl SegmentIndex {
                 // Far away the chord bound is loose (the chord is ~130 m
                 // shorter than the geodesic at 500 km, ~8 km at 2,000 km):
                 // the node's geodesic ball gives a second proven bound,
-                // d(p, X) ≥ d(p, c) − r. The node goes back on the frontier
-                // under that key when it is the larger, so that nodes are
-                // expanded in the order of the tighter bound.
+                // d(p, X) ≥ d(p, c) − r ≥ L − r, with L the tangent ball's
+                // lower bound of d(p, c) (see `TangentBall`: within metres
+                // of it, and no geodesic solved). The node goes back on the
+                // frontier under that key when it is the larger, so that
+                // nodes are expanded in the order of the tighter bound.
                 let mut centre_m = None;
                 let ball = &self.flat.balls[node as usize];
                 if key2 > BALL_FROM_M * BALL_FROM_M && ball.radius_m * BALL_RATIO < key2.sqrt() {
                     let c = if target & BALL_CHECKED != 0 {
-                        // Keyed by (c − r)²: recover c, rounded down a
+                        // Keyed by (L − r)²: recover L, rounded down a
                         // micrometre so that it stays a lower bound.
                         key2.sqrt() + ball.radius_m - 1e-6
                     } else {
-                        distance_m(p, ball.centre)
+                        tangent.lower_bound_m(&ball.centre_xyz)
                     };
                     let lb = c - ball.radius_m;
                     if lb > bound_m {
@@ -774,7 +776,7 @@ mod tests {
     use super::*;
     use geo::Coord;
 
-    use crate::geodesy::MIN_RADIUS_OF_CURVATURE_M;
+    use crate::geodesy::{distance_m, MIN_RADIUS_OF_CURVATURE_M};
     use crate::test_rand::{rand01, random_walk};
 
     /// Every segment under `node`, collected through the frozen tree.
