@@ -260,7 +260,7 @@ const TANGENT_BALL_RADIUS_M: f64 = MIN_RADIUS_OF_CURVATURE_M - 1e-3;
 
 /// The angle (radians) between two vectors, accurate also for small angles.
 #[inline]
-pub fn angle_between(u: &[f64; 3], v: &[f64; 3]) -> f64 {
+fn angle_between(u: &[f64; 3], v: &[f64; 3]) -> f64 {
     let c = cross(u, v);
     dot(&c, &c).sqrt().atan2(dot(u, v))
 }
@@ -317,8 +317,8 @@ fn dot(u: &[f64; 3], v: &[f64; 3]) -> f64 {
 /// Unlike the chord (loose by s³/24R², about a kilometre at 1,000 km) or the
 /// angle seen from the earth's centre on the sphere of radius b (loose by up
 /// to 0.3 %), the ball osculates the ellipsoid at p to within the spread
-/// of its radii of curvature: at 1,000 km the bound is within about 60 m of
-/// the geodesic over Kazakhstan (tested against Karney's inverse).
+/// of its radii of curvature: at 1,000 km the bound is within 40 m of the
+/// geodesic over Kazakhstan (tested against Karney's inverse).
 #[derive(Debug, Clone, Copy)]
 pub struct TangentBall {
     /// The ball's centre o (ECEF, m).
