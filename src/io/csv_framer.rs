@@ -249,10 +249,11 @@ impl Plain {
         let bytes = &mut out.bytes;
         bytes.reserve(rows.saturating_mul(self.bytes_per_row) + 2 * READ_BYTES);
         bytes.append(&mut self.carry);
-        let mut scanned = 0; // bytes[..scanned] are framed
-                             // The current row: where the csv reader's record starts (the `\n`
-                             // of a `\r\n` included), where its first field starts, its fields
-                             // so far and the lines (`\n`) it has taken.
+        // bytes[..scanned] are framed.
+        let mut scanned = 0;
+        // The current row: where the csv reader's record starts (the `\n`
+        // of a `\r\n` included), where its first field starts, its fields
+        // so far and the lines (`\n`) it has taken.
         let mut row_pos = 0;
         let mut row_start = 0;
         let mut fields = 0;

@@ -101,7 +101,7 @@ pub struct Bracket {
 #[derive(Debug)]
 pub struct SegmentIndex {
     segments: Vec<IndexedSegment>,
-    /// Each segment's chord, for the angle bound and the chord bound.
+    /// Each segment's chord, for the chord bound and the tangent-ball bound.
     chords: Vec<Chord>,
     tree: RTree<SegmentBox, SegmentTreeParams>,
     flat: FlatTree,
