@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Location, Result};
 use crate::geodesy::LonLat;
+use crate::io::csv::{CsvColumns, PickedColumns, RecordBatch};
 use crate::io::{push_property_text, InputFeature};
 use crate::zone::validity::{first_self_intersection, SelfIntersection};
 
@@ -29,6 +30,9 @@ pub struct Settlement {
     pub id: String,
     /// Display name (may be empty).
     pub name: String,
+    /// Whether the feature has the name attribute (empty or null
+    /// included): [`LayerCheck`] counts those that do not.
+    pub named: bool,
     /// The input feature (geometry and attributes carried through).
     pub feature: InputFeature,
 }
@@ -42,6 +46,7 @@ impl IdentityFields {
         let mut s = Settlement {
             id: String::new(),
             name: String::new(),
+            named: false,
             feature,
         };
         self.identify_in_place(&mut s, path)?;
@@ -60,40 +65,95 @@ impl IdentityFields {
         s.id.clear();
         match &self.id_field {
             Some(field) => match property(&feature.properties, field) {
-                None => {
-                    return Err(Error::invalid(
-                        Location::feature(path, feature.index).with_field(field.clone()),
-                        "the id attribute is missing",
-                    ))
-                }
+                None => return Err(missing_id(path, feature.index, field)),
                 Some(v) => {
                     push_property_text(&mut s.id, v);
-                    // (An id starting with a visible ASCII character is not
-                    // blank: no need to trim it.)
-                    let visible = s.id.as_bytes().first().is_some_and(u8::is_ascii_graphic);
-                    if !visible && s.id.trim().is_empty() {
-                        return Err(Error::invalid(
-                            Location::feature(path, feature.index).with_field(field.clone()),
-                            "the id attribute is empty",
-                        ));
-                    }
+                    check_id(&s.id, path, feature.index, field)?;
                 }
             },
             None => match &feature.feature_id {
-                Some(Value::Null) | None => {
-                    use std::fmt::Write as _;
-                    let _ = write!(s.id, "{}", feature.index);
-                }
+                Some(Value::Null) | None => index_id(&mut s.id, feature.index),
                 Some(v) => push_property_text(&mut s.id, v),
             },
         }
-        let name_field = self.name_field.as_deref().unwrap_or("name");
         s.name.clear();
-        if let Some(v) = property(&feature.properties, name_field) {
+        let name = property(&feature.properties, self.name_field());
+        s.named = name.is_some();
+        if let Some(v) = name {
             push_property_text(&mut s.name, v);
         }
         Ok(())
     }
+
+    /// The name attribute (`name` unless given).
+    pub fn name_field(&self) -> &str {
+        self.name_field.as_deref().unwrap_or("name")
+    }
+
+    /// The columns of a CSV layer holding the id (if named) and name
+    /// attributes, for [`Self::identify_csv_row`].
+    pub fn csv_columns(&self, columns: &CsvColumns) -> PickedColumns<2> {
+        columns.pick([self.id_field.as_deref(), Some(self.name_field())])
+    }
+
+    /// Decode row `row` of a CSV batch straight into `s`, its id and name
+    /// read from the `picked` columns ([`Self::csv_columns`]) and its
+    /// feature left without attributes: the settlement
+    /// [`Self::identify_in_place`] gives after
+    /// [`RecordBatch::decode_into`], but for the property map, with the
+    /// same errors.
+    ///
+    /// # Errors
+    /// As [`RecordBatch::decode_into`], then as [`Self::identify`].
+    pub fn identify_csv_row(
+        &self,
+        batch: &RecordBatch,
+        row: usize,
+        picked: &PickedColumns<2>,
+        s: &mut Settlement,
+        path: &Path,
+    ) -> Result<()> {
+        batch.decode_picked_into(row, picked, &mut s.feature, [&mut s.id, &mut s.name])?;
+        let [has_id, named] = picked.present();
+        let index = s.feature.index;
+        match &self.id_field {
+            Some(field) if !has_id => return Err(missing_id(path, index, field)),
+            Some(field) => check_id(&s.id, path, index, field)?,
+            // A CSV row has no feature id: its index is the id.
+            None => index_id(&mut s.id, index),
+        }
+        s.named = named;
+        Ok(())
+    }
+}
+
+/// The error for a feature without the id attribute `field`.
+fn missing_id(path: &Path, index: usize, field: &str) -> Error {
+    Error::invalid(
+        Location::feature(path, index).with_field(field.to_string()),
+        "the id attribute is missing",
+    )
+}
+
+/// Refuse a blank id.
+fn check_id(id: &str, path: &Path, index: usize, field: &str) -> Result<()> {
+    // (An id starting with a visible ASCII character is not blank: no need
+    // to trim it.)
+    let visible = id.as_bytes().first().is_some_and(u8::is_ascii_graphic);
+    if !visible && id.trim().is_empty() {
+        return Err(Error::invalid(
+            Location::feature(path, index).with_field(field.to_string()),
+            "the id attribute is empty",
+        ));
+    }
+    Ok(())
+}
+
+/// The id of a feature without one: its 0-based index.
+fn index_id(id: &mut String, index: usize) {
+    use std::fmt::Write as _;
+    id.clear();
+    let _ = write!(id, "{index}");
 }
 
 /// `properties[key]`. A settlement usually has few attributes (a CSV
@@ -385,7 +445,7 @@ impl LayerCheck {
     pub fn add(&mut self, s: &Settlement) {
         self.total += 1;
         let index = s.feature.index;
-        if property(&s.feature.properties, &self.name_field).is_none() {
+        if !s.named {
             self.missing_name += 1;
             self.first_missing_name.get_or_insert(index);
         }
@@ -526,6 +586,7 @@ mod tests {
                 Settlement {
                     id: index.to_string(),
                     name: String::new(),
+                    named: properties.contains_key("name"),
                     feature: InputFeature {
                         index,
                         feature_id: None,
@@ -606,5 +667,112 @@ mod tests {
         // The layer has something of every kind to report.
         let warnings = whole.finish(Path::new("layer.csv")).unwrap();
         assert_eq!(warnings.len(), 3, "{warnings:?}");
+    }
+}
+
+#[cfg(test)]
+mod csv_row_tests {
+    use super::*;
+    use crate::io::csv::read_batches;
+    use crate::io::ReadOptions;
+    use crate::test_dir::TempDir;
+    use crate::test_rand::next_u64;
+
+    /// A random CSV field: mostly ids, names and numbers, sometimes blank,
+    /// quoted with a comma, not UTF-8 or not a number.
+    fn field(state: &mut u64, coordinate: bool) -> Vec<u8> {
+        let r = next_u64(state);
+        match r % 23 {
+            0 => Vec::new(),
+            1 => b" ".to_vec(),
+            2 => b"\"a, b\"".to_vec(),
+            3 => vec![b'x', 0xff],
+            4 => b"abc".to_vec(),
+            5 => b"95".to_vec(),
+            _ if coordinate => format!("{:.5}", 40.0 + (r >> 8) as f64 % 40.0 / 1.3).into_bytes(),
+            _ => format!("v{}", r >> 40).into_bytes(),
+        }
+    }
+
+    #[test]
+    fn csv_rows_read_straight_into_settlements_as_through_the_attributes() {
+        // Layouts with the id and name anywhere, missing, or repeated, and
+        // random rows (blank ids, quoted fields, bytes that are not UTF-8,
+        // bad or out-of-range coordinates): reading the id and name
+        // straight from their columns gives the settlement, or the error,
+        // that decoding every attribute then identifying gives.
+        let dir = TempDir::new("csv-identity");
+        let layouts = [
+            "id,name,lon,lat",
+            "lat,name,id,lon,extra",
+            "id,lon,lat",
+            "name,lon,lat",
+            "id,name,lon,lat,name",
+            "id,id,lon,lat,label",
+            "lon,lat",
+        ];
+        let identities = [
+            (Some("id"), None),
+            (None, None),
+            (Some("id"), Some("label")),
+            (Some("extra"), Some("id")),
+        ];
+        let mut state = 11u64;
+        let (mut compared, mut errors) = (0, 0);
+        for (l, layout) in layouts.iter().enumerate() {
+            let names: Vec<&str> = layout.split(',').collect();
+            let mut text = format!("{layout}\n").into_bytes();
+            for _ in 0..400 {
+                let row: Vec<Vec<u8>> = names
+                    .iter()
+                    .map(|n| field(&mut state, *n == "lon" || *n == "lat"))
+                    .collect();
+                text.extend(row.join(&b","[..]));
+                text.push(b'\n');
+            }
+            let path = dir.file(&format!("l{l}.csv"), &text);
+            for (id_field, name_field) in identities {
+                let identity = IdentityFields {
+                    id_field: id_field.map(String::from),
+                    name_field: name_field.map(String::from),
+                };
+                let batches = read_batches(&path, &ReadOptions::default(), 37).unwrap();
+                for batch in batches {
+                    let picked = identity.csv_columns(batch.columns());
+                    for row in 0..batch.len() {
+                        let mut through = Settlement {
+                            id: "stale".into(),
+                            name: "stale".into(),
+                            named: true,
+                            feature: InputFeature::blank(),
+                        };
+                        let mut straight = through.clone();
+                        let want = batch
+                            .decode_into(row, &mut through.feature)
+                            .and_then(|()| identity.identify_in_place(&mut through, &path));
+                        let got =
+                            identity.identify_csv_row(&batch, row, &picked, &mut straight, &path);
+                        compared += 1;
+                        match (want, got) {
+                            (Ok(()), Ok(())) => {
+                                assert!(straight.feature.properties.is_empty());
+                                through.feature.properties.clear();
+                                assert_eq!(straight, through, "{layout} {identity:?} row {row}");
+                            }
+                            (Err(a), Err(b)) => {
+                                errors += 1;
+                                assert_eq!(a.to_string(), b.to_string(), "{layout} {identity:?}");
+                            }
+                            (a, b) => panic!("{layout} {identity:?} row {row}: {a:?} vs {b:?}"),
+                        }
+                    }
+                }
+            }
+        }
+        // Both outcomes were exercised.
+        assert!(
+            compared > 10_000 && errors > 1_000 && compared - errors > 1_000,
+            "{compared} {errors}"
+        );
     }
 }

@@ -133,24 +133,7 @@ impl CsvColumns {
         fields: impl IntoIterator<Item = &'r [u8]>,
         feature: &mut InputFeature,
     ) -> Result<()> {
-        let at = || Location::feature(&self.path, index);
-        let text_of = |raw: &'r [u8], name: &String| {
-            std::str::from_utf8(raw).map_err(|e| {
-                Error::format(
-                    at().with_field(name.clone()),
-                    format!("value is not UTF-8: {e}"),
-                )
-            })
-        };
         let mut coord = [f64::NAN; 2];
-        let number = |text: &str, name: &String| -> Result<f64> {
-            text.trim().parse().map_err(|_| {
-                Error::invalid(
-                    at().with_field(name.clone()),
-                    format!("'{text}' is not a number"),
-                )
-            })
-        };
         let properties = &mut feature.properties;
         let columns = fields.into_iter().zip(&self.headers).enumerate();
         if self.unique_keys {
@@ -165,13 +148,10 @@ impl CsvColumns {
             let mut values = properties.values_mut();
             for (col, (raw, name)) in columns {
                 if self.key_of_column[col].is_none() {
-                    coord[usize::from(col == self.lat_col)] = match plain_decimal(raw) {
-                        Some(v) => v,
-                        None => number(text_of(raw, name)?, name)?,
-                    };
+                    coord[usize::from(col == self.lat_col)] = self.coordinate(index, raw, name)?;
                     continue;
                 }
-                let text = text_of(raw, name)?;
+                let text = self.text_of(index, raw, name)?;
                 match values.next().expect("one property per column") {
                     Value::String(v) => {
                         v.clear();
@@ -185,18 +165,75 @@ impl CsvColumns {
             // one at its first position.
             properties.clear();
             for (col, (raw, name)) in columns {
-                let text = text_of(raw, name)?;
+                let text = self.text_of(index, raw, name)?;
                 if self.key_of_column[col].is_none() {
-                    coord[usize::from(col == self.lat_col)] = number(text, name)?;
+                    coord[usize::from(col == self.lat_col)] = self.number(index, text, name)?;
                 } else {
                     properties.insert(name.clone(), Value::from(text));
                 }
             }
         }
+        self.set_point(index, coord, feature)
+    }
+
+    /// The point of row `index` from its `coord`inates, checked.
+    fn set_point(&self, index: usize, coord: [f64; 2], feature: &mut InputFeature) -> Result<()> {
         feature.index = index;
         feature.feature_id = None;
         feature.geometry = Geometry::Point(Point::new(coord[0], coord[1]));
         validate_coordinates(&feature.geometry, &self.path, index)
+    }
+
+    /// Field `raw` of column `name` in row `index` as text.
+    fn text_of<'r>(&self, index: usize, raw: &'r [u8], name: &str) -> Result<&'r str> {
+        std::str::from_utf8(raw).map_err(|e| {
+            Error::format(
+                Location::feature(&self.path, index).with_field(name.to_string()),
+                format!("value is not UTF-8: {e}"),
+            )
+        })
+    }
+
+    /// The coordinate `text` of column `name` in row `index`.
+    fn number(&self, index: usize, text: &str, name: &str) -> Result<f64> {
+        text.trim().parse().map_err(|_| {
+            Error::invalid(
+                Location::feature(&self.path, index).with_field(name.to_string()),
+                format!("'{text}' is not a number"),
+            )
+        })
+    }
+
+    /// The coordinate in field `raw` of column `name` in row `index`: a
+    /// plain decimal read at once, anything else as [`Self::number`].
+    fn coordinate(&self, index: usize, raw: &[u8], name: &str) -> Result<f64> {
+        match plain_decimal(raw) {
+            Some(v) => Ok(v),
+            None => self.number(index, self.text_of(index, raw, name)?, name),
+        }
+    }
+
+    /// Where the attributes `names` are (of two columns with one name, the
+    /// later, whose value [`Self::decode_into`] keeps); `None` picks
+    /// nothing.
+    pub fn pick<const N: usize>(&self, names: [Option<&str>; N]) -> PickedColumns<N> {
+        PickedColumns(names.map(|name| {
+            (0..self.headers.len()).rev().find(|&col| {
+                self.key_of_column[col].is_some() && Some(self.headers[col].as_str()) == name
+            })
+        }))
+    }
+}
+
+/// Attribute columns of a CSV layer, picked by name ([`CsvColumns::pick`]):
+/// for each, its column, `None` when the layer has no such attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PickedColumns<const N: usize>([Option<usize>; N]);
+
+impl<const N: usize> PickedColumns<N> {
+    /// Whether the layer has each attribute.
+    pub fn present(&self) -> [bool; N] {
+        self.0.map(|c| c.is_some())
     }
 }
 
@@ -312,17 +349,68 @@ impl RecordBatch {
     /// # Errors
     /// As [`CsvColumns::decode_into`], naming the row's index in the layer.
     pub fn decode_into(&self, row: usize, feature: &mut InputFeature) -> Result<()> {
+        self.columns
+            .decode_into(self.first_index + row, self.fields(row), feature)
+    }
+
+    /// Decode row `row` of the batch as [`Self::decode_into`] does (the
+    /// same point, the same checks of every field, the same errors) but
+    /// without its attributes: `feature`'s property map is left empty, and
+    /// the text of the `picked` attributes goes into `texts` instead
+    /// (emptied for an attribute the layer does not have; see
+    /// [`PickedColumns::present`]). For readers that need only a few
+    /// attributes, e.g. a settlement's id and name.
+    ///
+    /// # Errors
+    /// As [`Self::decode_into`].
+    pub fn decode_picked_into<const N: usize>(
+        &self,
+        row: usize,
+        picked: &PickedColumns<N>,
+        feature: &mut InputFeature,
+        mut texts: [&mut String; N],
+    ) -> Result<()> {
+        let columns = &*self.columns;
+        let index = self.first_index + row;
+        let mut coord = [f64::NAN; 2];
+        for text in &mut texts {
+            text.clear();
+        }
+        for ((col, raw), name) in self.fields(row).enumerate().zip(&columns.headers) {
+            if columns.key_of_column[col].is_none() {
+                coord[usize::from(col == columns.lat_col)] =
+                    columns.coordinate(index, raw, name)?;
+                continue;
+            }
+            let value = columns.text_of(index, raw, name)?;
+            for (text, _) in texts
+                .iter_mut()
+                .zip(&picked.0)
+                .filter(|(_, c)| **c == Some(col))
+            {
+                text.push_str(value);
+            }
+        }
+        feature.properties.clear();
+        columns.set_point(index, coord, feature)
+    }
+
+    /// The columns of the batch's layer.
+    pub fn columns(&self) -> &CsvColumns {
+        &self.columns
+    }
+
+    /// The fields of row `row`.
+    fn fields(&self, row: usize) -> impl Iterator<Item = &[u8]> {
         let n = self.columns.headers.len();
         let ends = &self.rows.field_ends[row * n..(row + 1) * n];
         let mut start = self.rows.starts[row];
-        let fields = ends.iter().map(|&end| {
+        ends.iter().map(move |&end| {
             let field = &self.rows.bytes[start..end];
             // The next field starts after the delimiter.
             start = end + 1;
             field
-        });
-        self.columns
-            .decode_into(self.first_index + row, fields, feature)
+        })
     }
 
     /// The CSV syntax error right after the batch's rows, which ends the

@@ -328,12 +328,12 @@ struct Part {
 }
 
 impl Part {
-    /// Read `rows` features with `fill` (row `k` into a feature whose
-    /// buffers may be reused), identify, measure and format them.
+    /// Read and identify `rows` settlements with `fill` (row `k` into a
+    /// settlement whose buffers may be reused), measure and format them.
     fn process(
         &mut self,
         rows: usize,
-        mut fill: impl FnMut(usize, &mut InputFeature) -> Result<()>,
+        mut fill: impl FnMut(usize, &mut Settlement) -> Result<()>,
         steps: &PartSteps<'_>,
     ) {
         self.checks = Some(steps.checks.fresh());
@@ -346,13 +346,14 @@ impl Part {
                 self.settlements.push(Settlement {
                     id: String::new(),
                     name: String::new(),
+                    named: false,
                     feature: InputFeature::blank(),
                 });
             }
             // Decoded and identified in place: the settlement's buffers are
             // reused from chunk to chunk.
             let s = &mut self.settlements[k];
-            match fill(k, &mut s.feature).and_then(|()| steps.identify(s)) {
+            match fill(k, s) {
                 Ok(()) => {}
                 Err(e) => {
                     self.settlements.truncate(k);
@@ -562,21 +563,40 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
                     .for_each(|(part, items)| {
                         part.process(
                             items.len(),
-                            |k, f| {
-                                *f = std::mem::replace(&mut items[k], Ok(InputFeature::blank()))?;
-                                Ok(())
+                            |k, s| {
+                                s.feature =
+                                    std::mem::replace(&mut items[k], Ok(InputFeature::blank()))?;
+                                steps.identify(s)
                             },
                             &steps,
                         )
                     }),
-                RawChunk::Csv(batch) => parts.par_iter_mut().enumerate().for_each(|(j, part)| {
-                    let first = j * PART_ROWS;
-                    part.process(
-                        PART_ROWS.min(rows - first),
-                        |k, f| batch.decode_into(first + k, f),
-                        &steps,
-                    )
-                }),
+                RawChunk::Csv(batch) => {
+                    // Without settlements.geojson, the rows' other
+                    // attributes are not needed: only the id and name are
+                    // read, straight into the settlement.
+                    let picked =
+                        (!opts.geojson).then(|| opts.identity.csv_columns(batch.columns()));
+                    parts.par_iter_mut().enumerate().for_each(|(j, part)| {
+                        let first = j * PART_ROWS;
+                        part.process(
+                            PART_ROWS.min(rows - first),
+                            |k, s| match &picked {
+                                Some(picked) => opts.identity.identify_csv_row(
+                                    batch,
+                                    first + k,
+                                    picked,
+                                    s,
+                                    &opts.settlements,
+                                ),
+                                None => batch
+                                    .decode_into(first + k, &mut s.feature)
+                                    .and_then(|()| steps.identify(s)),
+                            },
+                            &steps,
+                        )
+                    })
+                }
             },
         );
         // The first error in input order, whatever the thread count: the
