@@ -213,8 +213,10 @@ impl FlatTree {
     /// d(c, X) ≤ d(c, c′) + r′. The node's radius is its slots' largest
     /// reach. The distances d(c, ·) are bounded from above through the
     /// chord ([`geodesic_upper_bound_from_chord_m`]), no geodesic solved; a
-    /// relative 10⁻⁹ and 1 mm more cover any rounding.
-    fn set_balls(&mut self, segments: &[IndexedSegment]) {
+    /// relative 10⁻⁹ and 1 mm more cover any rounding. `ends` are the
+    /// segments' ends in ECEF ([`ecef`] of `a` and `b`): no position is
+    /// converted twice.
+    fn set_balls(&mut self, segments: &[IndexedSegment], ends: &[[[f64; 3]; 2]]) {
         let n = self.nodes.len();
         let slots_of = |node: usize| {
             let (start, end) = self.nodes[node];
@@ -231,30 +233,33 @@ impl FlatTree {
             }
             [0, 1, 2].map(|k| 0.5 * (min[k] + max[k]))
         };
-        let closest = |target: [f64; 3], candidates: &mut dyn Iterator<Item = LonLat>| {
-            let mut best = (f64::INFINITY, LonLat { x: 0.0, y: 0.0 });
-            for c in candidates {
-                let e = ecef(c);
-                let d2: f64 = (0..3).map(|k| (e[k] - target[k]).powi(2)).sum();
-                if d2 < best.0 {
-                    best = (d2, c);
+        // The candidate (a position and its ECEF) nearest to `target`.
+        let closest =
+            |target: [f64; 3], candidates: &mut dyn Iterator<Item = (LonLat, [f64; 3])>| {
+                let mut best = (f64::INFINITY, (LonLat { x: 0.0, y: 0.0 }, [0.0; 3]));
+                for (c, e) in candidates {
+                    let d2: f64 = (0..3).map(|k| (e[k] - target[k]).powi(2)).sum();
+                    if d2 < best.0 {
+                        best = (d2, (c, e));
+                    }
                 }
-            }
-            best.1
-        };
+                best.1
+            };
         let pad = |r: f64| r * (1.0 + 1e-9) + 1e-3;
         // Upper bounds of d(c, x) from the chord (no geodesic solved):
         // reaches only need to be at least the distances.
-        let far =
-            |c: LonLat, x: LonLat| geodesic_upper_bound_from_chord_m(chord_m(&ecef(c), &ecef(x)));
-        let segment_reach = |c: LonLat, t: u32| {
-            let g = &segments[(t & !SEGMENT_BIT) as usize].geodesic;
-            pad(0.5 * (far(c, g.a) + far(c, g.b) + g.length_m))
+        let far = |c: &[f64; 3], x: &[f64; 3]| geodesic_upper_bound_from_chord_m(chord_m(c, x));
+        let segment_reach = |c: &[f64; 3], t: u32| {
+            let id = (t & !SEGMENT_BIT) as usize;
+            let [a, b] = &ends[id];
+            pad(0.5 * (far(c, a) + far(c, b) + segments[id].geodesic.length_m))
         };
         let of_segments = |node: usize| slots_of(node).iter().all(|s| s.target & SEGMENT_BIT != 0);
         // Nodes of segments (the most, and independent of each other): in
         // parallel.
-        let mut leaf: Vec<Option<(LonLat, Vec<f64>)>> = (0..n)
+        // A node's centre (a position and its ECEF) and its slots' reaches.
+        type Centred = ((LonLat, [f64; 3]), Vec<f64>);
+        let mut leaf: Vec<Option<Centred>> = (0..n)
             .into_par_iter()
             .map(|node| {
                 if !of_segments(node) {
@@ -264,15 +269,16 @@ impl FlatTree {
                 let centre = closest(
                     box_centre(node),
                     &mut slots.iter().flat_map(|s| {
-                        let g = &segments[(s.target & !SEGMENT_BIT) as usize].geodesic;
-                        [g.a, g.b]
+                        let id = (s.target & !SEGMENT_BIT) as usize;
+                        let g = &segments[id].geodesic;
+                        [(g.a, ends[id][0]), (g.b, ends[id][1])]
                     }),
                 );
                 Some((
                     centre,
                     slots
                         .iter()
-                        .map(|s| segment_reach(centre, s.target))
+                        .map(|s| segment_reach(&centre.1, s.target))
                         .collect(),
                 ))
             })
@@ -288,7 +294,7 @@ impl FlatTree {
         let mut reach = vec![f64::INFINITY; self.slots.len()];
         for node in (0..n).rev() {
             let (start, end) = self.nodes[node];
-            let (centre, reaches) = match leaf[node].take() {
+            let ((centre, centre_xyz), reaches) = match leaf[node].take() {
                 Some(done) => done,
                 None => {
                     let slots = slots_of(node);
@@ -297,16 +303,19 @@ impl FlatTree {
                         &mut slots
                             .iter()
                             .filter(|s| s.target & SEGMENT_BIT == 0)
-                            .map(|s| balls[s.target as usize].centre),
+                            .map(|s| {
+                                let child = &balls[s.target as usize];
+                                (child.centre, child.centre_xyz)
+                            }),
                     );
                     let reaches = slots
                         .iter()
                         .map(|s| {
                             if s.target & SEGMENT_BIT == 0 {
                                 let child = balls[s.target as usize];
-                                pad(far(centre, child.centre) + child.radius_m)
+                                pad(far(&centre.1, &child.centre_xyz) + child.radius_m)
                             } else {
-                                segment_reach(centre, s.target)
+                                segment_reach(&centre.1, s.target)
                             }
                         })
                         .collect();
@@ -315,7 +324,7 @@ impl FlatTree {
             };
             balls[node] = Ball {
                 centre,
-                centre_xyz: ecef(centre),
+                centre_xyz,
                 radius_m: reaches.iter().copied().fold(0.0, f64::max),
             };
             reach[start as usize..end as usize].copy_from_slice(&reaches);
@@ -473,12 +482,12 @@ impl SegmentIndex {
                 (ends, tree, flat)
             },
         );
+        flat.set_balls(&segments, &ends);
         let chords = ends
             .into_iter()
             .zip(&segments)
             .map(|(ends, s)| Chord::new(ends, s.geodesic.length_m))
             .collect();
-        flat.set_balls(&segments);
         SegmentIndex {
             segments,
             chords,
