@@ -33,15 +33,19 @@
 //! The cells form a quadtree: a fixed array of the 90 × 45 level-0 cells
 //! (4°) over the world, and below each cell that straddles the edge a block
 //! of its four children, allocated when a point first falls there. A node is
-//! two atomic words: the bits of its state (0 until certified) and the
-//! number of its block of children (0 until allocated). A lookup is a chain
-//! of atomic loads — no lock, no hashing — over 8-byte nodes in 32-byte
-//! blocks (the tree of the 1 M GENERATED benchmark points against the
-//! whole Kazakh border is ≈ 36,500 blocks, 1.2 MB). Two threads may
-//! certify one cell at the same moment; the state is a pure function of the
-//! cell, so both store the same bits and the thread does not matter. Two
-//! threads may also allocate children for one cell at the same moment: one
-//! block is kept, the other left unused.
+//! three atomic words: the bits of its state (0 until certified), the
+//! number of its block of children (0 until allocated) and, for a cell that
+//! straddles, a hint for certifying its children (see `Hint`: about half of
+//! them are then decided without a search). A lookup is a chain of atomic
+//! loads — no lock, no hashing — over 16-byte nodes in 64-byte blocks (the
+//! tree of the 1 M GENERATED benchmark points against the whole Kazakh
+//! border is ≈ 36,500 blocks, 2.3 MB). Two threads may certify one cell at
+//! the same moment; its certificate is a pure function of the cell and its
+//! parent's hint (itself such a function, from the root down: a lookup
+//! that finds its jump-table node not yet certified starts at the root),
+//! so both store the same bits and the thread does not matter. Two threads
+//! may also allocate children for one cell at the same moment: one block
+//! is kept, the other left unused.
 //!
 //! Over the border's extent, a flat table of the cells of level 5
 //! (0.125°) remembers, once a lookup has passed, either the verdict (when
@@ -53,7 +57,7 @@
 //!
 //! Only cells that straddle the edge have children, and only where points
 //! fall. At most [`MAX_CHILD_BLOCKS`] blocks of four children are allocated
-//! (32 bytes each, in segments of 4,096 blocks: at most 32 MB, plus 32 KB of
+//! (64 bytes each, in segments of 4,096 blocks: at most 32 MB, plus 64 KB of
 //! roots); a straddling cell that finds the budget spent certifies the cells
 //! below it for each point without caching them. That costs time only: the
 //! verdicts are the same.
@@ -76,9 +80,9 @@ const MARGIN_M: f64 = 1e-3;
 const ROOT_COLS: u64 = 90;
 const ROOT_ROWS: u64 = 45;
 /// Most blocks of four children the tree allocates (see the module doc,
-/// *Memory*): 2²⁰ blocks, 4 M nodes, 32 MB.
-pub const MAX_CHILD_BLOCKS: usize = 1 << 20;
-/// Blocks per allocated segment (128 KB).
+/// *Memory*): 2¹⁹ blocks, 2 M nodes, 32 MB.
+pub const MAX_CHILD_BLOCKS: usize = 1 << 19;
+/// Blocks per allocated segment (256 KB).
 const SEGMENT_BLOCKS: usize = 1 << 12;
 /// [`Node::children`] of a straddling cell that found the budget spent.
 const NO_CHILDREN: u32 = u32::MAX;
@@ -127,13 +131,59 @@ struct Node {
     /// 1 + the arena index of the block of its children, 0 before they are
     /// allocated, [`NO_CHILDREN`] when the budget was spent.
     children: AtomicU32,
+    /// A straddling cell's [`Hint`] for its children ([`Hint::bits`]; 0:
+    /// none), stored before its state.
+    hint: AtomicU64,
 }
 
 /// The four children of a cell (south-west, south-east, north-west,
-/// north-east), in one half of a cache line.
+/// north-east), in one cache line.
 #[derive(Default)]
-#[repr(align(32))]
+#[repr(align(64))]
 struct Block([Node; 4]);
+
+/// What the certificate of a straddling cell leaves its children: a lower
+/// bound of the distance at its centre and the segment that gave the
+/// upper bound. A child's centre is at most half the parent's radius from
+/// the parent's (the path straight in lon/lat, see the module doc), so the
+/// distance is 1-Lipschitz: it is at least `lower_m − r_parent / 2` at the
+/// child's centre, and at most the distance to that segment, bounded from
+/// its chord. Often that decides the child without a search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Hint {
+    /// Lower bound (m) of the distance at the cell's centre (as f32,
+    /// rounded down).
+    lower_m: f32,
+    /// A segment within the upper bound of it.
+    segment: u32,
+}
+
+impl Hint {
+    fn new(lower_m: f64, segment: usize) -> Self {
+        let lower = lower_m.max(0.0) as f32;
+        Hint {
+            // Rounded down: still a lower bound after the cast.
+            lower_m: if f64::from(lower) > lower_m {
+                lower.next_down()
+            } else {
+                lower
+            },
+            segment: u32::try_from(segment).expect("fewer than 2^32 segments"),
+        }
+    }
+
+    /// The hint as one word: never 0 (the segment is stored + 1).
+    fn bits(self) -> u64 {
+        u64::from(self.lower_m.to_bits()) << 32 | (u64::from(self.segment) + 1)
+    }
+
+    fn from_bits(bits: u64) -> Option<Self> {
+        (bits != 0).then(|| Hint {
+            lower_m: f32::from_bits((bits >> 32) as u32),
+            segment: (bits & 0xFFFF_FFFF) as u32 - 1,
+        })
+    }
+}
 
 /// Blocks of children, allocated a segment at a time.
 struct Arena {
@@ -342,24 +392,31 @@ impl<'a> ZoneCells<'a> {
     pub fn verdict(&self, p: LonLat) -> Verdict {
         let (fx, fy) = cell_of(p, MAX_LEVEL);
         let jump = self.jump.as_ref().and_then(|j| j.entry(fx, fy));
-        let (mut node, first_level) = match jump.map(|e| e.load(Ordering::Relaxed)) {
-            Some(e) if e >> 62 == JUMP_DECIDED => {
-                return CellState(f32::from_bits(e as u32))
-                    .decided()
-                    .expect("a jump entry holds a decided state");
-            }
-            Some(e) if e >> 62 == JUMP_NODE => {
-                let block = self.arena.block((e as u32) >> 2);
-                (&block.0[(e & 3) as usize], JUMP_LEVEL)
-            }
-            _ => {
+        let entry = jump.map_or(JUMP_EMPTY, |e| e.load(Ordering::Relaxed));
+        if entry >> 62 == JUMP_DECIDED {
+            return CellState(f32::from_bits(entry as u32))
+                .decided()
+                .expect("a jump entry holds a decided state");
+        }
+        // A node not certified yet is certified from the root down, with
+        // its parent's hint: every cell's certificate is the same whichever
+        // way it is reached.
+        let jumped = (entry >> 62 == JUMP_NODE)
+            .then(|| &self.arena.block((entry as u32) >> 2).0[(entry & 3) as usize])
+            .filter(|node| node.state.load(Ordering::Acquire) != 0);
+        let (mut node, first_level) = match jumped {
+            Some(node) => (node, JUMP_LEVEL),
+            None => {
                 let (rx, ry) = (fx >> MAX_LEVEL, fy >> MAX_LEVEL);
                 (&self.roots[(ry * ROOT_COLS + rx) as usize], 0)
             }
         };
+        // The hint of `node`'s parent, for certifying `node` (none for a
+        // root or a node reached through the jump table).
+        let mut hint = None;
         for level in first_level..=MAX_LEVEL {
             let shift = MAX_LEVEL - level;
-            let state = self.state(node, level, fx >> shift, fy >> shift);
+            let state = self.state(node, level, fx >> shift, fy >> shift, hint);
             if let Some(v) = state.decided() {
                 if level <= JUMP_LEVEL {
                     if let Some(e) = jump {
@@ -373,10 +430,12 @@ impl<'a> ZoneCells<'a> {
                 break;
             }
             let Some((block, children)) = self.children(node) else {
-                return self.verdict_uncached(p, level + 1);
+                let hint = Hint::from_bits(node.hint.load(Ordering::Relaxed));
+                return self.verdict_uncached(p, level + 1, hint);
             };
             let (cx, cy) = (fx >> (shift - 1), fy >> (shift - 1));
             let child = (cy & 1) << 1 | (cx & 1);
+            hint = Hint::from_bits(node.hint.load(Ordering::Relaxed));
             node = &children.0[child as usize];
             if level + 1 == JUMP_LEVEL {
                 if let Some(e) = jump {
@@ -396,12 +455,17 @@ impl<'a> ZoneCells<'a> {
     }
 
     /// The state of `node`, the cell (`level`, `ix`, `iy`), certified now
-    /// if it was not yet.
-    fn state(&self, node: &Node, level: u32, ix: u64, iy: u64) -> CellState {
-        match node.state.load(Ordering::Relaxed) {
+    /// (with its parent's `hint`) if it was not yet. A straddling cell's
+    /// own hint is stored before its state (release), so that whoever sees
+    /// the state (acquire) sees the hint.
+    fn state(&self, node: &Node, level: u32, ix: u64, iy: u64, hint: Option<Hint>) -> CellState {
+        match node.state.load(Ordering::Acquire) {
             0 => {
-                let state = self.certify(level, ix, iy);
-                node.state.store(state.0.to_bits(), Ordering::Relaxed);
+                let (state, own) = self.certify(level, ix, iy, hint);
+                if let Some(own) = own {
+                    node.hint.store(own.bits(), Ordering::Relaxed);
+                }
+                node.state.store(state.0.to_bits(), Ordering::Release);
                 state
             }
             bits => CellState(f32::from_bits(bits)),
@@ -427,63 +491,123 @@ impl<'a> ZoneCells<'a> {
         (current != NO_CHILDREN).then(|| (current - 1, self.arena.block(current - 1)))
     }
 
-    /// The verdict for `p` from `level` down, certifying every cell on the
-    /// way (nothing cached).
-    fn verdict_uncached(&self, p: LonLat, level: u32) -> Verdict {
+    /// The verdict for `p` from `level` down, its cell there certified
+    /// with its parent's `hint`, then every cell on the way with the hint
+    /// of the one before (nothing cached): the same certificates as
+    /// through the tree.
+    fn verdict_uncached(&self, p: LonLat, level: u32, mut hint: Option<Hint>) -> Verdict {
         for level in level..=MAX_LEVEL {
             let (ix, iy) = cell_of(p, level);
-            if let Some(v) = self.certify(level, ix, iy).decided() {
+            let (state, own) = self.certify(level, ix, iy, hint);
+            if let Some(v) = state.decided() {
                 return v;
             }
+            hint = own;
         }
         Verdict::Undecided
     }
 
-    /// Certify one cell from the chord bracket of the distance at its
-    /// centre, or the exact distance when the bracket cannot tell.
-    fn certify(&self, level: u32, ix: u64, iy: u64) -> CellState {
+    /// The centre of the cell (`level`, `ix`, `iy`) and its radius.
+    fn centre_and_radius(level: u32, ix: u64, iy: u64) -> (LonLat, f64) {
         let size = cell_size_deg(level);
         let centre = LonLat {
             x: -180.0 + (ix as f64 + 0.5) * size,
             y: -90.0 + (iy as f64 + 0.5) * size,
         };
-        let r = cell_radius_m(centre.y, size / 2.0, size / 2.0);
+        (centre, cell_radius_m(centre.y, size / 2.0, size / 2.0))
+    }
+
+    /// The state of a cell of radius `r` whose centre's distance d is
+    /// known to lie in [lower, upper]: inside when d + r is within the
+    /// width for every such d, outside when d − r is beyond it for every
+    /// such d, straddling when neither holds for any; `None` when the
+    /// interval allows two of these. A single exact distance (lower =
+    /// upper) always decides. Whatever the interval, a state given is the
+    /// one the exact d gives (the three are exclusive, and each holds for
+    /// d when it holds for the whole interval): only an inside cell's
+    /// bound depends on the interval.
+    fn decide(&self, r: f64, lower: f64, upper: f64) -> Option<CellState> {
+        let w = self.width_m;
+        if upper + r + MARGIN_M <= w {
+            // Rounded up: still an upper bound after the cast.
+            Some(CellState(((upper + r + MARGIN_M) as f32).next_up()))
+        } else if lower - r - MARGIN_M > w {
+            Some(CellState(OUTSIDE))
+        } else if lower + r + MARGIN_M > w && upper - r - MARGIN_M <= w {
+            Some(CellState(STRADDLES))
+        } else {
+            None
+        }
+    }
+
+    /// The state and, when it straddles, the hint of a cell decided from
+    /// `lower`, `upper` (see [`Self::decide`]) and the segment behind
+    /// `upper`.
+    fn decided(
+        &self,
+        r: f64,
+        lower: f64,
+        upper: f64,
+        segment: usize,
+    ) -> Option<(CellState, Option<Hint>)> {
+        let state = self.decide(r, lower, upper)?;
+        let own = (state == CellState(STRADDLES)).then(|| Hint::new(lower, segment));
+        Some((state, own))
+    }
+
+    /// The cell (`level`, `ix`, `iy`) certified from its parent's hint
+    /// alone (see [`Hint`]), no search; `None` when that does not decide.
+    fn certify_from_hint(
+        &self,
+        level: u32,
+        ix: u64,
+        iy: u64,
+        hint: Hint,
+    ) -> Option<(CellState, Option<Hint>)> {
+        let (centre, r) = Self::centre_and_radius(level, ix, iy);
+        let (_, parent_r) = Self::centre_and_radius(level.checked_sub(1)?, ix >> 1, iy >> 1);
+        let lower = (f64::from(hint.lower_m) - 0.5 * parent_r).max(0.0);
+        let segment = hint.segment as usize;
+        let upper = self.index.upper_bound_via_m(centre, segment);
+        self.decided(r, lower, upper, segment)
+    }
+
+    /// Certify one cell: from its parent's `hint` when that decides, else
+    /// from the chord bracket of the distance at its centre, or the exact
+    /// distance when the bracket cannot tell. A straddling cell's hint for
+    /// its own children comes with it.
+    fn certify(
+        &self,
+        level: u32,
+        ix: u64,
+        iy: u64,
+        hint: Option<Hint>,
+    ) -> (CellState, Option<Hint>) {
+        if let Some(done) = hint.and_then(|h| self.certify_from_hint(level, ix, iy, h)) {
+            return done;
+        }
+        let (centre, r) = Self::centre_and_radius(level, ix, iy);
         // Only distances up to width + r matter: beyond, the cell is out.
         let reach = self.width_m + r + MARGIN_M;
-        // The centre's distance d is known to lie in [lower, upper]: the
-        // cell is inside when d + r is within the width for every such d,
-        // outside when d − r is beyond it for every such d, straddling when
-        // neither holds for any; `None` when the interval allows two of
-        // these. A single exact distance (lower = upper) always decides.
-        let decide = |lower: f64, upper: f64| {
-            let w = self.width_m;
-            if upper + r + MARGIN_M <= w {
-                // Rounded up: still an upper bound after the cast.
-                Some(CellState(((upper + r + MARGIN_M) as f32).next_up()))
-            } else if lower - r - MARGIN_M > w {
-                Some(CellState(OUTSIDE))
-            } else if lower + r + MARGIN_M > w && upper - r - MARGIN_M <= w {
-                Some(CellState(STRADDLES))
-            } else {
-                None
-            }
-        };
-        // Most cells are decided by the chord bracket of the distance,
-        // without solving a geodesic; the exact distance is measured only
-        // when a threshold falls inside the bracket (a centimetre wide).
+        // Most other cells are decided by the chord bracket of the
+        // distance, without solving a geodesic; the exact distance is
+        // measured only when a threshold falls inside the bracket (a
+        // centimetre wide).
         match self.index.bracket_within(centre, reach) {
-            None => return CellState(OUTSIDE),
+            None => return (CellState(OUTSIDE), None),
             Some(b) => {
-                if let Some(state) = decide(b.lower_m, b.upper_m) {
-                    return state;
+                if let Some(done) = self.decided(r, b.lower_m, b.upper_m, b.segment) {
+                    return done;
                 }
             }
         }
         match self.index.nearest_within(centre, reach) {
-            None => CellState(OUTSIDE),
+            None => (CellState(OUTSIDE), None),
             // (Only a NaN distance could leave it undecided: straddling,
             // the cell's points are then measured one by one.)
-            Some(n) => decide(n.distance_m, n.distance_m).unwrap_or(CellState(STRADDLES)),
+            Some(n) => self
+                .decided(r, n.distance_m, n.distance_m, n.segment)
+                .unwrap_or((CellState(STRADDLES), Some(Hint::new(0.0, n.segment)))),
         }
     }
 }
@@ -604,13 +728,15 @@ mod tests {
     }
 
     /// The verdict by the definition: walk the levels and certify each cell
-    /// of `p` afresh (no tree, no cache).
+    /// of `p` afresh, with the hint of the one before (no tree, no cache).
     fn reference_verdict(cells: &ZoneCells<'_>, p: LonLat) -> Verdict {
+        let mut hint = None;
         for level in 0..=MAX_LEVEL {
             let size = cell_size_deg(level);
             let ix = (((p.x + 180.0) / size).floor() as u64).min((360.0 / size) as u64 - 1);
             let iy = (((p.y + 90.0) / size).floor() as u64).min((180.0 / size) as u64 - 1);
-            match cells.certify(level, ix, iy).0 {
+            let (state, own) = cells.certify(level, ix, iy, hint);
+            match state.0 {
                 OUTSIDE => return Verdict::Outside,
                 STRADDLES => {}
                 upper => {
@@ -619,8 +745,68 @@ mod tests {
                     }
                 }
             }
+            hint = own;
         }
         Verdict::Undecided
+    }
+
+    /// 0 outside, 1 straddling, 2 inside.
+    fn kind(state: CellState) -> u8 {
+        match state.0 {
+            OUTSIDE => 0,
+            STRADDLES => 1,
+            _ => 2,
+        }
+    }
+
+    #[test]
+    fn hints_bound_the_childrens_distances_and_decide_as_searches_do() {
+        // Every straddling cell on the way to points near a wiggly line,
+        // certified by a search: its hint's bounds hold at each of its
+        // children's centres (the brute-force distance lies between them),
+        // and a child the hint decides gets the state a search gives it.
+        let line = wiggly_line();
+        let idx = SegmentIndex::build([line.as_slice()]);
+        let cells = ZoneCells::new(&idx, 20_000.0);
+        let (mut hinted, mut decided) = (0, 0);
+        for p in points_near(&line, 150) {
+            for level in 1..=MAX_LEVEL {
+                let (px, py) = cell_of(p, level - 1);
+                let (state, hint) = cells.certify(level - 1, px, py, None);
+                if state != CellState(STRADDLES) {
+                    break;
+                }
+                let h = hint.expect("a straddling cell leaves a hint");
+                let (_, parent_r) = ZoneCells::centre_and_radius(level - 1, px, py);
+                for (cx, cy) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                    let (ix, iy) = (2 * px + cx, 2 * py + cy);
+                    let (centre, _) = ZoneCells::centre_and_radius(level, ix, iy);
+                    let exact = idx.nearest_brute_force(centre).unwrap().distance_m;
+                    let lower = f64::from(h.lower_m) - 0.5 * parent_r;
+                    let upper = idx.upper_bound_via_m(centre, h.segment as usize);
+                    assert!(
+                        lower <= exact + 1e-6 && exact <= upper + 1e-6,
+                        "{centre:?}: {lower} {exact} {upper}"
+                    );
+                    hinted += 1;
+                    if let Some((state, _)) = cells.certify_from_hint(level, ix, iy, h) {
+                        decided += 1;
+                        let (searched, _) = cells.certify(level, ix, iy, None);
+                        assert_eq!(kind(state), kind(searched), "{centre:?}");
+                        if let (Some(Verdict::Inside { upper_m }), true) =
+                            (state.decided(), kind(state) == 2)
+                        {
+                            assert!(upper_m >= exact && upper_m <= 20_000.0);
+                        }
+                    }
+                }
+            }
+        }
+        // The hints decide a good share of the children, not none.
+        assert!(
+            hinted > 1000 && decided * 4 > hinted,
+            "{decided} of {hinted}"
+        );
     }
 
     fn wiggly_line() -> Vec<LonLat> {
@@ -743,11 +929,13 @@ mod tests {
 
     #[test]
     fn nodes_are_small() {
-        // The memory bound in the module doc counts 8-byte nodes in 32-byte
-        // blocks, and the state's "not yet" 0 is no state.
-        assert_eq!(std::mem::size_of::<Node>(), 8);
-        assert_eq!(std::mem::size_of::<Block>(), 32);
-        assert_eq!(std::mem::align_of::<Block>(), 32);
+        // The memory bound in the module doc counts 16-byte nodes in
+        // 64-byte blocks (one cache line), and the state's "not yet" 0 is
+        // no state.
+        assert_eq!(std::mem::size_of::<Node>(), 16);
+        assert_eq!(std::mem::size_of::<Block>(), 64);
+        assert_eq!(std::mem::align_of::<Block>(), 64);
+        assert_eq!(MAX_CHILD_BLOCKS * std::mem::size_of::<Block>(), 32 << 20);
         assert_ne!(OUTSIDE.to_bits(), 0);
         assert_ne!(STRADDLES.to_bits(), 0);
         // Upper bounds are rounded up with next_up: never +0.0.

@@ -95,6 +95,8 @@ pub struct Bracket {
     pub lower_m: f64,
     /// Some segment is this near.
     pub upper_m: f64,
+    /// That segment.
+    pub segment: usize,
 }
 
 /// Build-once, read-many index of geodesic segments.
@@ -549,11 +551,22 @@ impl SegmentIndex {
             let mut bracket = None;
             self.best_first(&at, &TangentBall::at(&at), bound_m, frontier, |id, _| {
                 let (lower_m, upper_m) = self.chords[id].bounds_m(&q);
-                bracket = Some(Bracket { lower_m, upper_m });
+                bracket = Some(Bracket {
+                    lower_m,
+                    upper_m,
+                    segment: id,
+                });
                 ControlFlow::Break(())
             });
             bracket
         })
+    }
+
+    /// A proven upper bound (m) of the distance from `p` to segment
+    /// `segment` (and so to the nearest), from its chord, no geodesic
+    /// solved: the upper end of [`Self::bracket_within`]'s bracket.
+    pub fn upper_bound_via_m(&self, p: LonLat, segment: usize) -> f64 {
+        self.chords[segment].bounds_m(&ecef(p)).1
     }
 
     fn search(
