@@ -160,7 +160,8 @@ struct Hint {
 
 impl Hint {
     fn new(lower_m: f64, segment: usize) -> Self {
-        let lower = lower_m.max(0.0) as f32;
+        let lower_m = lower_m.max(0.0);
+        let lower = lower_m as f32;
         Hint {
             // Rounded down: still a lower bound after the cast.
             lower_m: if f64::from(lower) > lower_m {
@@ -168,7 +169,10 @@ impl Hint {
             } else {
                 lower
             },
-            segment: u32::try_from(segment).expect("fewer than 2^32 segments"),
+            segment: u32::try_from(segment)
+                .ok()
+                .filter(|&s| s < u32::MAX)
+                .expect("fewer than 2^32 - 1 segments"),
         }
     }
 
