@@ -133,10 +133,8 @@ impl CsvColumns {
         fields: impl IntoIterator<Item = &'r [u8]>,
         feature: &mut InputFeature,
     ) -> Result<()> {
-        let mut coord = [f64::NAN; 2];
         let properties = &mut feature.properties;
-        let columns = fields.into_iter().zip(&self.headers).enumerate();
-        if self.unique_keys {
+        let coord = if self.unique_keys {
             // One property per column, in column order: values overwritten
             // in place.
             if !properties.keys().eq(self.keys.iter()) {
@@ -146,12 +144,7 @@ impl CsvColumns {
                 }
             }
             let mut values = properties.values_mut();
-            for (col, (raw, name)) in columns {
-                if self.key_of_column[col].is_none() {
-                    coord[usize::from(col == self.lat_col)] = self.coordinate(index, raw, name)?;
-                    continue;
-                }
-                let text = self.text_of(index, raw, name)?;
+            self.read_fields(index, fields, |_, text| {
                 match values.next().expect("one property per column") {
                     Value::String(v) => {
                         v.clear();
@@ -159,21 +152,36 @@ impl CsvColumns {
                     }
                     other => *other = Value::from(text),
                 }
-            }
+            })?
         } else {
             // A repeated column name: the later value replaces the earlier
             // one at its first position.
             properties.clear();
-            for (col, (raw, name)) in columns {
-                let text = self.text_of(index, raw, name)?;
-                if self.key_of_column[col].is_none() {
-                    coord[usize::from(col == self.lat_col)] = self.number(index, text, name)?;
-                } else {
-                    properties.insert(name.clone(), Value::from(text));
-                }
+            self.read_fields(index, fields, |col, text| {
+                properties.insert(self.headers[col].clone(), Value::from(text));
+            })?
+        };
+        self.set_point(index, coord, feature)
+    }
+
+    /// Read row `index` from its `fields`: the two coordinates parsed and
+    /// returned, every other field checked as UTF-8 and handed, in column
+    /// order, to `attribute` with its column.
+    fn read_fields<'r>(
+        &self,
+        index: usize,
+        fields: impl IntoIterator<Item = &'r [u8]>,
+        mut attribute: impl FnMut(usize, &'r str),
+    ) -> Result<[f64; 2]> {
+        let mut coord = [f64::NAN; 2];
+        for (col, (raw, name)) in fields.into_iter().zip(&self.headers).enumerate() {
+            if self.key_of_column[col].is_none() {
+                coord[usize::from(col == self.lat_col)] = self.coordinate(index, raw, name)?;
+            } else {
+                attribute(col, self.text_of(index, raw, name)?);
             }
         }
-        self.set_point(index, coord, feature)
+        Ok(coord)
     }
 
     /// The point of row `index` from its `coord`inates, checked.
@@ -370,29 +378,23 @@ impl RecordBatch {
         feature: &mut InputFeature,
         mut texts: [&mut String; N],
     ) -> Result<()> {
-        let columns = &*self.columns;
         let index = self.first_index + row;
-        let mut coord = [f64::NAN; 2];
         for text in &mut texts {
             text.clear();
         }
-        for ((col, raw), name) in self.fields(row).enumerate().zip(&columns.headers) {
-            if columns.key_of_column[col].is_none() {
-                coord[usize::from(col == columns.lat_col)] =
-                    columns.coordinate(index, raw, name)?;
-                continue;
-            }
-            let value = columns.text_of(index, raw, name)?;
-            for (text, _) in texts
-                .iter_mut()
-                .zip(&picked.0)
-                .filter(|(_, c)| **c == Some(col))
-            {
-                text.push_str(value);
-            }
-        }
+        let coord = self
+            .columns
+            .read_fields(index, self.fields(row), |col, value| {
+                for (text, _) in texts
+                    .iter_mut()
+                    .zip(&picked.0)
+                    .filter(|(_, c)| **c == Some(col))
+                {
+                    text.push_str(value);
+                }
+            })?;
         feature.properties.clear();
-        columns.set_point(index, coord, feature)
+        self.columns.set_point(index, coord, feature)
     }
 
     /// The columns of the batch's layer.
