@@ -433,13 +433,13 @@ impl<'a> ZoneCells<'a> {
             if level == MAX_LEVEL {
                 break;
             }
+            // This straddling cell's hint, for its child on the way.
+            hint = Hint::from_bits(node.hint.load(Ordering::Relaxed));
             let Some((block, children)) = self.children(node) else {
-                let hint = Hint::from_bits(node.hint.load(Ordering::Relaxed));
                 return self.verdict_uncached(p, level + 1, hint);
             };
             let (cx, cy) = (fx >> (shift - 1), fy >> (shift - 1));
             let child = (cy & 1) << 1 | (cx & 1);
-            hint = Hint::from_bits(node.hint.load(Ordering::Relaxed));
             node = &children.0[child as usize];
             if level + 1 == JUMP_LEVEL {
                 if let Some(e) = jump {
@@ -559,16 +559,16 @@ impl<'a> ZoneCells<'a> {
         Some((state, own))
     }
 
-    /// The cell (`level`, `ix`, `iy`) certified from its parent's hint
-    /// alone (see [`Hint`]), no search; `None` when that does not decide.
+    /// The cell (`level`, `ix`, `iy`), its `centre` and radius `r`,
+    /// certified from its parent's hint alone (see [`Hint`]), no search;
+    /// `None` when that does not decide.
     fn certify_from_hint(
         &self,
         level: u32,
-        ix: u64,
-        iy: u64,
+        (ix, iy): (u64, u64),
+        (centre, r): (LonLat, f64),
         hint: Hint,
     ) -> Option<(CellState, Option<Hint>)> {
-        let (centre, r) = Self::centre_and_radius(level, ix, iy);
         let (_, parent_r) = Self::centre_and_radius(level.checked_sub(1)?, ix >> 1, iy >> 1);
         let lower = (f64::from(hint.lower_m) - 0.5 * parent_r).max(0.0);
         let segment = hint.segment as usize;
@@ -587,10 +587,12 @@ impl<'a> ZoneCells<'a> {
         iy: u64,
         hint: Option<Hint>,
     ) -> (CellState, Option<Hint>) {
-        if let Some(done) = hint.and_then(|h| self.certify_from_hint(level, ix, iy, h)) {
+        let (centre, r) = Self::centre_and_radius(level, ix, iy);
+        if let Some(done) =
+            hint.and_then(|h| self.certify_from_hint(level, (ix, iy), (centre, r), h))
+        {
             return done;
         }
-        let (centre, r) = Self::centre_and_radius(level, ix, iy);
         // Only distances up to width + r matter: beyond, the cell is out.
         let reach = self.width_m + r + MARGIN_M;
         // Most other cells are decided by the chord bracket of the
@@ -793,13 +795,14 @@ mod tests {
                         "{centre:?}: {lower} {exact} {upper}"
                     );
                     hinted += 1;
-                    if let Some((state, _)) = cells.certify_from_hint(level, ix, iy, h) {
+                    let (_, r) = ZoneCells::centre_and_radius(level, ix, iy);
+                    if let Some((state, _)) =
+                        cells.certify_from_hint(level, (ix, iy), (centre, r), h)
+                    {
                         decided += 1;
                         let (searched, _) = cells.certify(level, ix, iy, None);
                         assert_eq!(kind(state), kind(searched), "{centre:?}");
-                        if let (Some(Verdict::Inside { upper_m }), true) =
-                            (state.decided(), kind(state) == 2)
-                        {
+                        if let Some(Verdict::Inside { upper_m }) = state.decided() {
                             assert!(upper_m >= exact && upper_m <= 20_000.0);
                         }
                     }
