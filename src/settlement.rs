@@ -170,26 +170,108 @@ fn property<'a>(properties: &'a serde_json::Map<String, Value>, key: &str) -> Op
 /// Detects repeated ids: two settlements with one id would make an
 /// eligibility list ambiguous.
 ///
-/// Streaming-friendly: [`Self::check`] records a 64-bit hash of each id
-/// (8 bytes an id: 80 MB for ten million), [`Self::finish`] looks for equal
-/// ones and, only if two hashes are equal, reads the layer again to find the two
-/// features and compare their ids — so a hash collision between different
-/// ids is recognised as such and never refuses a valid layer.
+/// Streaming-friendly: each id is recorded as a 64-bit hash (8 bytes an id:
+/// 80 MB for ten million), [`Self::finish`] looks for equal ones and, only
+/// if two hashes are equal, reads the layer again to find the two features
+/// and compare their ids — so a hash collision between different ids is
+/// recognised as such and never refuses a valid layer.
 ///
 /// The hashes are kept in 256 buckets by their top byte (equal hashes
 /// share a bucket), so that the buckets are searched in parallel at the
 /// end, each with a hash set small enough to stay in cache, with no pass
 /// to split them.
+///
+/// Sorted ids are not hashed. Layers usually come sorted by id (GeoNames
+/// and OSM ids, KATO codes, row numbers), and ids that strictly increase
+/// in *shortlex* order (shorter first, then byte by byte: a strict total
+/// order in which numbers without leading zeros sort as numbers and codes
+/// of one length as text) are all distinct. So the layer's leading run of
+/// increasing ids is only counted, with its last (greatest) id. The ids
+/// after it are hashed; when one of them is not greater than that last id
+/// it may repeat an id of the run, and [`Self::finish`] then hashes the
+/// run's ids too, from a second read of its rows.
 #[derive(Debug)]
 pub struct DuplicateIds {
     buckets: Vec<Vec<u64>>,
+    /// Rows of the leading run of increasing ids (not hashed).
+    sorted_rows: usize,
+    /// The run's last id (empty while the run is).
+    sorted_last: String,
+    /// Whether the run still holds every row recorded.
+    sorted_open: bool,
+    /// Whether an id after the run is not greater than its last.
+    sorted_rehash: bool,
 }
 
 impl Default for DuplicateIds {
     fn default() -> Self {
         DuplicateIds {
             buckets: vec![Vec::new(); 256],
+            sorted_rows: 0,
+            sorted_last: String::new(),
+            sorted_open: true,
+            sorted_rehash: false,
         }
+    }
+}
+
+/// Whether `a` comes before `b` in shortlex order: the shorter first, then
+/// byte by byte.
+fn shortlex_lt(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() < b.len() || (a.len() == b.len() && a < b)
+}
+
+/// What [`DuplicateIds`] needs of a run of consecutive settlements (e.g. a
+/// part of a chunk): computed where the caller likes, e.g. in parallel,
+/// then given in layer order to [`DuplicateIds::add_run`]. Its buffers are
+/// reused from run to run.
+#[derive(Debug, Default)]
+pub struct IdRun {
+    rows: usize,
+    /// Whether the ids strictly increase (shortlex).
+    increasing: bool,
+    first: String,
+    last: String,
+    /// The least id (shortlex).
+    least: String,
+    /// The ids' hashes in order, or none (an increasing run not asked to).
+    hashes: Vec<u64>,
+}
+
+impl IdRun {
+    /// Look at the ids of `settlements`, and hash them unless they increase
+    /// and `hash_increasing` is false.
+    pub fn look_at(&mut self, settlements: &[Settlement], hash_increasing: bool) {
+        self.rows = settlements.len();
+        self.hashes.clear();
+        self.first.clear();
+        self.last.clear();
+        self.least.clear();
+        let (Some(first), Some(last)) = (settlements.first(), settlements.last()) else {
+            self.increasing = true;
+            return;
+        };
+        self.first.push_str(&first.id);
+        self.last.push_str(&last.id);
+        self.increasing = settlements
+            .windows(2)
+            .all(|w| shortlex_lt(&w[0].id, &w[1].id));
+        if self.increasing {
+            self.least.push_str(&first.id);
+            if !hash_increasing {
+                return;
+            }
+        } else {
+            let least = settlements
+                .iter()
+                .map(|s| s.id.as_str())
+                .reduce(|a, b| if shortlex_lt(b, a) { b } else { a })
+                .unwrap_or_default();
+            self.least.push_str(least);
+        }
+        self.hashes
+            .extend(settlements.iter().map(settlement_id_hash));
     }
 }
 
@@ -202,10 +284,8 @@ fn id_hash(id: &str) -> u64 {
     h.finish()
 }
 
-/// The hash [`DuplicateIds`] records for `s` (computed where the caller
-/// likes, e.g. in parallel, then given in order to
-/// [`DuplicateIds::extend`]).
-pub fn settlement_id_hash(s: &Settlement) -> u64 {
+/// The hash [`DuplicateIds`] records for `s`.
+fn settlement_id_hash(s: &Settlement) -> u64 {
     id_hash(&s.id)
 }
 
@@ -249,14 +329,62 @@ fn repeated_in(hashes: &[u64], table: &mut Vec<u64>) -> Vec<u64> {
 impl DuplicateIds {
     /// Record `s`'s id.
     pub fn check(&mut self, s: &Settlement) {
-        self.extend(&[id_hash(&s.id)]);
+        if self.extends_sorted(&s.id, &s.id, true, 1) {
+            return;
+        }
+        self.after_sorted(&s.id);
+        self.push(id_hash(&s.id));
     }
 
-    /// Record ids already hashed by [`settlement_id_hash`], in layer order.
-    pub fn extend(&mut self, hashes: &[u64]) {
-        for &h in hashes {
-            self.buckets[(h >> 56) as usize].push(h);
+    /// Record the ids of `run`, looked at in `settlements` (the next rows of
+    /// the layer, in order).
+    pub fn add_run(&mut self, run: &IdRun, settlements: &[Settlement]) {
+        debug_assert_eq!(run.rows, settlements.len());
+        if run.rows == 0 || self.extends_sorted(&run.first, &run.last, run.increasing, run.rows) {
+            return;
         }
+        self.after_sorted(&run.least);
+        if run.hashes.len() == run.rows {
+            run.hashes.iter().for_each(|&h| self.push(h));
+        } else {
+            settlements
+                .iter()
+                .for_each(|s| self.push(settlement_id_hash(s)));
+        }
+    }
+
+    /// Whether the ids recorded next should be hashed even when they
+    /// increase: the leading run of increasing ids has ended.
+    pub fn wants_hashes(&self) -> bool {
+        !self.sorted_open
+    }
+
+    /// Take `rows` ids from `first` to `last` into the leading run if it is
+    /// open and they continue it; else close it.
+    fn extends_sorted(&mut self, first: &str, last: &str, increasing: bool, rows: usize) -> bool {
+        if self.sorted_open
+            && increasing
+            && (self.sorted_rows == 0 || shortlex_lt(&self.sorted_last, first))
+        {
+            self.sorted_rows += rows;
+            self.sorted_last.clear();
+            self.sorted_last.push_str(last);
+            return true;
+        }
+        self.sorted_open = false;
+        false
+    }
+
+    /// Note ids after the leading run whose least is `least`: one not
+    /// greater than the run's last may repeat an id of the run.
+    fn after_sorted(&mut self, least: &str) {
+        if self.sorted_rows > 0 && !shortlex_lt(&self.sorted_last, least) {
+            self.sorted_rehash = true;
+        }
+    }
+
+    fn push(&mut self, h: u64) {
+        self.buckets[(h >> 56) as usize].push(h);
     }
 
     /// Check the recorded ids of `path` (read with `read` and `identity`,
@@ -266,11 +394,18 @@ impl DuplicateIds {
     /// Two features share an id (the message names both and the id); an
     /// error re-reading the layer.
     pub fn finish(
-        self,
+        mut self,
         path: &Path,
         read: &crate::io::ReadOptions,
         identity: &IdentityFields,
     ) -> Result<()> {
+        if self.sorted_rehash {
+            // A later id may repeat one of the leading run's: hash those too.
+            for f in crate::io::read_layer(path, read)?.take(self.sorted_rows) {
+                let s = identity.identify(f?, path)?;
+                self.push(id_hash(&s.id));
+            }
+        }
         let repeated: Vec<u64> = self
             .buckets
             .par_iter()
@@ -633,6 +768,129 @@ mod tests {
             found += got.len();
         }
         assert!(found > 500, "{found}");
+    }
+
+    /// Ids in the orders the duplicate check tells apart, as strings.
+    fn ids_of_kind(kind: u64, n: usize, state: &mut u64) -> Vec<String> {
+        let mut r = || crate::test_rand::next_u64(state) as usize;
+        let mut ids: Vec<usize> = (0..n).collect();
+        match kind {
+            // Sorted numbers, with a swap, descending, shuffled.
+            0 => {}
+            1 if n > 1 => {
+                let (i, j) = (r() % n, r() % n);
+                ids.swap(i, j);
+            }
+            2 => ids.reverse(),
+            3 => {
+                for i in (1..n).rev() {
+                    ids.swap(i, r() % (i + 1));
+                }
+            }
+            // Two sorted runs, the second from anywhere (overlapping the
+            // first or after it).
+            4 => {
+                let (cut, start) = (r() % n, r() % (2 * n));
+                ids = (0..cut).chain(start..start + n - cut).collect();
+            }
+            _ => {}
+        }
+        match kind {
+            // Codes of one length; then mixed lengths in byte order, which
+            // is not shortlex ("KZ10" < "KZ9").
+            5 => ids.iter().map(|i| format!("KZ{i:06}")).collect(),
+            6 => {
+                let mut t: Vec<String> = ids.iter().map(|i| format!("KZ{i}")).collect();
+                t.sort();
+                t
+            }
+            _ => ids.iter().map(|i| i.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn duplicate_ids_are_found_as_a_map_finds_them_sorted_or_not() {
+        // Layers of every kind of order, half of them with an id repeated
+        // (earlier or later than the sorted run ends), recorded one row at a
+        // time and in runs of random length, hashed or not as a random
+        // hint says. The verdict (the first repeat in layer order and its
+        // first occurrence) is a map's over the ids.
+        let dir = crate::test_dir::TempDir::new("duplicate-ids");
+        let identity = IdentityFields {
+            id_field: Some("id".into()),
+            name_field: None,
+        };
+        let read = crate::io::ReadOptions::default();
+        let mut state = 77u64;
+        let (mut rehashed, mut not_rehashed, mut repeats) = (0, 0, 0);
+        for case in 0..280u64 {
+            let n = 1 + (crate::test_rand::next_u64(&mut state) % 3_000) as usize;
+            let mut ids = ids_of_kind(case % 7, n, &mut state);
+            if case % 2 == 1 && n > 1 {
+                let j = 1 + (crate::test_rand::next_u64(&mut state) as usize) % (n - 1);
+                let i = (crate::test_rand::next_u64(&mut state) as usize) % j;
+                ids[j] = ids[i].clone();
+            }
+            let mut seen: HashMap<&str, usize> = HashMap::new();
+            let want = ids.iter().enumerate().find_map(|(j, id)| {
+                seen.insert(id, j)
+                    .map(|i| format!("feature #{j}: duplicate id '{id}' (also feature #{i})"))
+            });
+            repeats += usize::from(want.is_some());
+            let mut csv = String::from("id,lon,lat\n");
+            for id in &ids {
+                csv.push_str(&format!("{id},70,45\n"));
+            }
+            let path = dir.file(&format!("layer{case}.csv"), csv.as_bytes());
+            let settlements: Vec<Settlement> = ids
+                .iter()
+                .enumerate()
+                .map(|(index, id)| Settlement {
+                    id: id.clone(),
+                    name: String::new(),
+                    named: false,
+                    feature: InputFeature {
+                        index,
+                        ..InputFeature::blank()
+                    },
+                })
+                .collect();
+            let mut one_by_one = DuplicateIds::default();
+            settlements.iter().for_each(|s| one_by_one.check(s));
+            let mut in_runs = DuplicateIds::default();
+            let mut run = IdRun::default();
+            let mut rest = &settlements[..];
+            while !rest.is_empty() {
+                let len = 1 + (crate::test_rand::next_u64(&mut state) % 600) as usize;
+                let (part, next) = rest.split_at(len.min(rest.len()));
+                let hint = crate::test_rand::next_u64(&mut state).is_multiple_of(2);
+                run.look_at(part, hint);
+                in_runs.add_run(&run, part);
+                rest = next;
+            }
+            for dups in [one_by_one, in_runs] {
+                if dups.sorted_rehash {
+                    rehashed += 1;
+                } else if dups.sorted_rows > 0 && !dups.sorted_open {
+                    not_rehashed += 1;
+                }
+                let got = dups
+                    .finish(&path, &read, &identity)
+                    .err()
+                    .map(|e| e.to_string());
+                match (&got, &want) {
+                    (None, None) => {}
+                    (Some(g), Some(w)) if g.ends_with(&format!("{w}; ids must be unique")) => {}
+                    _ => panic!("case {case}: got {got:?}, want {want:?}"),
+                }
+            }
+        }
+        // Every path was taken: sorted runs later repeated or not, and
+        // later ids that may or cannot repeat the run's.
+        assert!(
+            repeats > 100 && rehashed > 100 && not_rehashed > 15,
+            "{repeats} {rehashed} {not_rehashed}"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use geo::{CoordsIter, Geometry, MultiPolygon};
@@ -16,9 +17,7 @@ use crate::report::layers::{
     ZoneResult,
 };
 use crate::rules::tax_regime::{decide, Eligibility};
-use crate::settlement::{
-    settlement_id_hash, DuplicateIds, Extent, IdentityFields, LayerCheck, Settlement,
-};
+use crate::settlement::{DuplicateIds, Extent, IdRun, IdentityFields, LayerCheck, Settlement};
 use crate::zone::cells::{Verdict, ZoneCells};
 use crate::zone::measure::area_inside_m2;
 use crate::zone::strip::{clip_to, zone_band, zone_strip};
@@ -276,6 +275,10 @@ struct PartSteps<'a> {
     cells: Option<&'a ZoneCells<'a>>,
     share_strip: Option<&'a MultiPolygon<f64>>,
     rows: &'a RowFormat,
+    /// Whether increasing ids are hashed too ([`DuplicateIds::wants_hashes`]
+    /// as of the last chunk written: a hint, the check is the same either
+    /// way).
+    hash_ids: &'a AtomicBool,
 }
 
 impl PartSteps<'_> {
@@ -317,9 +320,9 @@ struct Part {
     settlements: Vec<Settlement>,
     results: Vec<ZoneResult>,
     formatted: FormattedRows,
-    /// The settlements' id hashes and the layer check over them, merged in
-    /// order by [`Written::add`].
-    id_hashes: Vec<u64>,
+    /// The settlements' ids as the duplicate check needs them, and the
+    /// layer check over them, merged in order by [`Written::add`].
+    ids: IdRun,
     checks: Option<LayerCheck>,
     /// The part's first error of each stage (later stages do not run).
     read_error: Option<Error>,
@@ -358,13 +361,13 @@ impl Part {
                 Err(e) => {
                     self.settlements.truncate(k);
                     self.read_error = Some(e);
-                    self.check();
+                    self.check(steps);
                     return;
                 }
             }
         }
         self.settlements.truncate(rows);
-        self.check();
+        self.check(steps);
         for s in &self.settlements {
             match steps.measure(s) {
                 Ok(r) => self.results.push(r),
@@ -379,11 +382,11 @@ impl Part {
         }
     }
 
-    /// Hash the ids and check the settlements read (see [`Written::add`]).
-    fn check(&mut self) {
-        self.id_hashes.clear();
-        self.id_hashes
-            .extend(self.settlements.iter().map(settlement_id_hash));
+    /// Look at the ids and check the settlements read (see
+    /// [`Written::add`]).
+    fn check(&mut self, steps: &PartSteps<'_>) {
+        self.ids
+            .look_at(&self.settlements, steps.hash_ids.load(Ordering::Relaxed));
         let checks = self.checks.as_mut().expect("set by process");
         for s in &self.settlements {
             checks.add(s);
@@ -397,13 +400,17 @@ struct Written<'a> {
     dups: &'a mut DuplicateIds,
     checks: &'a mut LayerCheck,
     summary: &'a mut ZoneSummary,
+    /// Set to [`DuplicateIds::wants_hashes`] after each chunk.
+    hash_ids: &'a AtomicBool,
 }
 
 impl Written<'_> {
     /// Check, count and write measured parts, in order.
     fn add(&mut self, parts: &[Part]) -> Result<()> {
         for part in parts {
-            self.dups.extend(&part.id_hashes);
+            self.dups.add_run(&part.ids, &part.settlements);
+            self.hash_ids
+                .store(self.dups.wants_hashes(), Ordering::Relaxed);
             if let Some(c) = &part.checks {
                 self.checks.merge(c);
             }
@@ -526,6 +533,7 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
     // and formatting (parallel, PART_ROWS rows a task) → checks and writing
     // (in order), the writing of one chunk beside the measuring of the next.
     let part_checks = checks.fresh();
+    let hash_ids = AtomicBool::new(false);
     let steps = PartSteps {
         opts,
         checks: &part_checks,
@@ -533,12 +541,14 @@ pub fn run_zone(opts: &ZoneOptions) -> Result<ZoneSummary> {
         cells: cells.as_ref(),
         share_strip,
         rows: &writer.row_format(),
+        hash_ids: &hash_ids,
     };
     let mut written = Written {
         writer: &mut writer,
         dups: &mut dups,
         checks: &mut checks,
         summary: &mut summary,
+        hash_ids: &hash_ids,
     };
     // The parts of the chunk being measured, and of the one being written.
     let mut measuring: Vec<Part> = Vec::new();
