@@ -367,8 +367,11 @@ fn cell_of(p: LonLat, level: u32) -> (u64, u64) {
     let size = cell_size_deg(level);
     let cols = ROOT_COLS << level;
     let rows = ROOT_ROWS << level;
-    let ix = (((p.x + 180.0) / size).floor() as u64).min(cols - 1);
-    let iy = (((p.y + 90.0) / size).floor() as u64).min(rows - 1);
+    // `as u64` truncates toward zero and saturates at 0 (NaN too): floor
+    // for t ≥ 0, and 0 for any t < 0 as floor-then-cast gives; without the
+    // library call to `floor` (not inlined on baseline x86-64).
+    let ix = (((p.x + 180.0) / size) as u64).min(cols - 1);
+    let iy = (((p.y + 90.0) / size) as u64).min(rows - 1);
     (ix, iy)
 }
 
