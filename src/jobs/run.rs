@@ -652,9 +652,7 @@ fn write_settlements(
             measurement: Some(m.clone()),
             representative: m.representative,
             decided_by: DecidedBy::Exact,
-            nearest_neighbour: indexes[scenario_sel[0]]
-                .neighbour_of(m.nearest.segment)
-                .to_string(),
+            nearest_neighbour: indexes[scenario_sel[0]].neighbour_of(m.nearest.segment),
             in_zone: decisions[0][i] == Eligibility::Eligible,
             zone_share: None,
         };

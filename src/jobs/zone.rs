@@ -173,14 +173,14 @@ pub fn check_distance_m(distance_m: f64) -> Result<()> {
 }
 
 /// Classify one settlement.
-pub fn classify(
-    border: &BorderIndex,
+pub fn classify<'b>(
+    border: &'b BorderIndex,
     s: &Settlement,
     distance_m: f64,
     mode: PolygonMode,
     strip: Option<&MultiPolygon<f64>>,
     path: &Path,
-) -> Result<ZoneResult> {
+) -> Result<ZoneResult<'b>> {
     let m = measure(border, &s.feature.geometry, mode)
         .map_err(|msg| Error::invalid(Location::feature(path, s.feature.index), msg))?;
     let zone_share = match (mode, strip) {
@@ -196,7 +196,7 @@ pub fn classify(
         _ => None,
     };
     Ok(ZoneResult {
-        nearest_neighbour: border.neighbour_of(m.nearest.segment).to_string(),
+        nearest_neighbour: border.neighbour_of(m.nearest.segment),
         in_zone: decide(m.distance_m, distance_m, 0.0) == Eligibility::Eligible,
         zone_share,
         representative: m.representative,
@@ -212,13 +212,13 @@ pub fn classify(
 /// The membership is exactly that of [`classify`]: cells only decide what
 /// they prove, and every other point gets the exact distance (reported or
 /// not, per `distances`).
-pub fn classify_certified(
-    border: &BorderIndex,
+pub fn classify_certified<'b>(
+    border: &'b BorderIndex,
     cells: &ZoneCells<'_>,
     s: &Settlement,
     distance_m: f64,
     distances: Distances,
-) -> Option<ZoneResult> {
+) -> Option<ZoneResult<'b>> {
     let Geometry::Point(p) = &s.feature.geometry else {
         return None;
     };
@@ -227,12 +227,12 @@ pub fn classify_certified(
         measurement: None,
         representative: p,
         decided_by: DecidedBy::Cell,
-        nearest_neighbour: String::new(),
+        nearest_neighbour: "",
         in_zone,
         zone_share: None,
     };
     let measured = |n: crate::zone::index::Nearest, decided_by: DecidedBy| ZoneResult {
-        nearest_neighbour: border.neighbour_of(n.segment).to_string(),
+        nearest_neighbour: border.neighbour_of(n.segment),
         in_zone: decide(n.distance_m, distance_m, 0.0) == Eligibility::Eligible,
         measurement: Some(crate::zone::Measurement {
             distance_m: n.distance_m,
@@ -281,14 +281,14 @@ struct PartSteps<'a> {
     hash_ids: &'a AtomicBool,
 }
 
-impl PartSteps<'_> {
+impl<'a> PartSteps<'a> {
     fn identify(&self, s: &mut Settlement) -> Result<()> {
         self.opts
             .identity
             .identify_in_place(s, &self.opts.settlements)
     }
 
-    fn measure(&self, s: &Settlement) -> Result<ZoneResult> {
+    fn measure(&self, s: &Settlement) -> Result<ZoneResult<'a>> {
         let o = self.opts;
         if let Some(r) = self
             .cells
@@ -306,7 +306,12 @@ impl PartSteps<'_> {
         )
     }
 
-    fn format(&self, ss: &[Settlement], rs: &[ZoneResult], out: &mut FormattedRows) -> Result<()> {
+    fn format(
+        &self,
+        ss: &[Settlement],
+        rs: &[ZoneResult<'_>],
+        out: &mut FormattedRows,
+    ) -> Result<()> {
         let rows = ss.iter().zip(rs).map(|(s, r)| (s, r, &[] as &[Value]));
         self.rows.format_into(rows, out)
     }
@@ -316,9 +321,9 @@ impl PartSteps<'_> {
 /// is kept from chunk to chunk so that its buffers (the settlements'
 /// attribute maps, the results, the formatted text) are reused.
 #[derive(Default)]
-struct Part {
+struct Part<'a> {
     settlements: Vec<Settlement>,
-    results: Vec<ZoneResult>,
+    results: Vec<ZoneResult<'a>>,
     formatted: FormattedRows,
     /// The settlements' ids as the duplicate check needs them, and the
     /// layer check over them, merged in order by [`Written::add`].
@@ -330,14 +335,14 @@ struct Part {
     format_error: Option<Error>,
 }
 
-impl Part {
+impl<'a> Part<'a> {
     /// Read and identify `rows` settlements with `fill` (row `k` into a
     /// settlement whose buffers may be reused), measure and format them.
     fn process(
         &mut self,
         rows: usize,
         mut fill: impl FnMut(usize, &mut Settlement) -> Result<()>,
-        steps: &PartSteps<'_>,
+        steps: &PartSteps<'a>,
     ) {
         self.checks = Some(steps.checks.fresh());
         self.read_error = None;
@@ -406,7 +411,7 @@ struct Written<'a> {
 
 impl Written<'_> {
     /// Check, count and write measured parts, in order.
-    fn add(&mut self, parts: &[Part]) -> Result<()> {
+    fn add(&mut self, parts: &[Part<'_>]) -> Result<()> {
         for part in parts {
             self.dups.add_run(&part.ids, &part.settlements);
             self.hash_ids
@@ -421,7 +426,7 @@ impl Written<'_> {
             for r in part.results.iter().filter(|r| r.in_zone) {
                 summary.in_zone += 1;
                 let neighbour = if r.measurement.is_some() {
-                    r.nearest_neighbour.as_str()
+                    r.nearest_neighbour
                 } else {
                     "not measured"
                 };
@@ -457,7 +462,7 @@ fn add_in_zone(summary: &mut ZoneSummary, neighbour: &str, count: usize) {
 
 /// The first error of a chunk's parts in input order: reading (then the
 /// CSV syntax error that ended the rows), then measuring, then formatting.
-fn first_error(parts: &mut [Part], syntax_error: Option<Error>) -> Result<()> {
+fn first_error(parts: &mut [Part<'_>], syntax_error: Option<Error>) -> Result<()> {
     for part in parts.iter_mut() {
         if let Some(e) = part.read_error.take() {
             return Err(e);

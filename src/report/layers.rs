@@ -42,7 +42,7 @@ impl DecidedBy {
 
 /// The zone result of one settlement for one scenario.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ZoneResult {
+pub struct ZoneResult<'a> {
     /// Exact measurement against the scenario's border selection; `None`
     /// when a certified cell decided and no distance was asked for.
     pub measurement: Option<Measurement>,
@@ -50,8 +50,9 @@ pub struct ZoneResult {
     pub representative: LonLat,
     /// How membership was established.
     pub decided_by: DecidedBy,
-    /// Neighbour of the nearest border segment ("" when not measured).
-    pub nearest_neighbour: String,
+    /// Neighbour of the nearest border segment ("" when not measured),
+    /// borrowed from the border index.
+    pub nearest_neighbour: &'a str,
     /// Whether the settlement lies in the zone.
     pub in_zone: bool,
     /// Share of the polygon's area inside the zone (polygon share mode).
@@ -208,7 +209,7 @@ impl SettlementWriter {
     }
 
     /// Write one settlement; `extra` holds one value per extra column.
-    pub fn write(&mut self, s: &Settlement, r: &ZoneResult, extra: &[Value]) -> Result<()> {
+    pub fn write(&mut self, s: &Settlement, r: &ZoneResult<'_>, extra: &[Value]) -> Result<()> {
         let rows = self.format([(s, r, extra)])?;
         self.write_formatted(&rows)
     }
@@ -217,7 +218,7 @@ impl SettlementWriter {
     /// written in order with [`Self::write_formatted`]).
     pub fn format<'a>(
         &self,
-        rows: impl IntoIterator<Item = (&'a Settlement, &'a ZoneResult, &'a [Value])>,
+        rows: impl IntoIterator<Item = (&'a Settlement, &'a ZoneResult<'a>, &'a [Value])>,
     ) -> Result<FormattedRows> {
         self.rows.format(rows)
     }
@@ -273,7 +274,7 @@ impl RowFormat {
     /// written in order with [`SettlementWriter::write_formatted`]).
     pub fn format<'a>(
         &self,
-        rows: impl IntoIterator<Item = (&'a Settlement, &'a ZoneResult, &'a [Value])>,
+        rows: impl IntoIterator<Item = (&'a Settlement, &'a ZoneResult<'a>, &'a [Value])>,
     ) -> Result<FormattedRows> {
         let mut out = FormattedRows::default();
         self.format_into(rows, &mut out)?;
@@ -284,7 +285,7 @@ impl RowFormat {
     /// reused).
     pub fn format_into<'a>(
         &self,
-        rows: impl IntoIterator<Item = (&'a Settlement, &'a ZoneResult, &'a [Value])>,
+        rows: impl IntoIterator<Item = (&'a Settlement, &'a ZoneResult<'a>, &'a [Value])>,
         out: &mut FormattedRows,
     ) -> Result<()> {
         out.geojson.clear();
@@ -302,7 +303,7 @@ impl RowFormat {
                 ));
                 computed.push((
                     "nearest_neighbour",
-                    m.map_or(Value::Null, |_| Value::from(r.nearest_neighbour.as_str())),
+                    m.map_or(Value::Null, |_| Value::from(r.nearest_neighbour)),
                 ));
                 computed.push(("in_zone", Value::from(r.in_zone)));
                 if self.share {
