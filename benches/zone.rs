@@ -14,6 +14,11 @@
 //!   country's bounding box and 0–40 km from a random border vertex in a
 //!   random direction.
 //! - `index_build/{all,CHN}`: freezing the border into the segment index.
+//! - `duplicate_ids/{sorted,shuffled}`: the duplicate-id check over 200,000
+//!   ids (0, 1, 2, … in order, or the same shuffled), recorded in runs of
+//!   512 as the zone job does, then finished: sorted ids are only compared,
+//!   shuffled ones hashed and searched (the search's 256 buckets on every
+//!   thread).
 //! - `strip/*`: the zone strip polygon at 20 km of every border, by
 //!   `zone_band` (core and shells) and `zone_band_reference` (the union of
 //!   every exact piece, the construction before it), and `zone_strip` with
@@ -31,8 +36,10 @@ use criterion::{
 use geo::{BoundingRect, Coord, Geometry};
 
 use borderzone::geodesy::{direct, LonLat};
+use borderzone::io::InputFeature;
 use borderzone::io::{read_all, ReadOptions};
 use borderzone::jobs::zone::read_area;
+use borderzone::settlement::{DuplicateIds, IdRun, IdentityFields, Settlement};
 use borderzone::zone::cells::{Verdict, ZoneCells};
 use borderzone::zone::strip::{zone_band, zone_band_reference, zone_strip};
 use borderzone::zone::{Border, BorderIndex};
@@ -276,5 +283,59 @@ fn strip(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, zone, strip);
+/// Settlements with the ids 0 … n − 1, in order or shuffled.
+fn id_settlements(n: usize, shuffled: bool) -> Vec<Settlement> {
+    let mut ids: Vec<usize> = (0..n).collect();
+    if shuffled {
+        let mut rng = SplitMix(SEED);
+        for i in (1..n).rev() {
+            ids.swap(i, (rng.next_f64() * (i + 1) as f64) as usize);
+        }
+    }
+    ids.into_iter()
+        .enumerate()
+        .map(|(index, id)| Settlement {
+            id: id.to_string(),
+            name: String::new(),
+            named: false,
+            feature: InputFeature {
+                index,
+                ..InputFeature::blank()
+            },
+        })
+        .collect()
+}
+
+fn duplicate_ids(c: &mut Criterion) {
+    const IDS: usize = 200_000;
+    let mut g = c.benchmark_group("duplicate_ids");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    g.throughput(Throughput::Elements(IDS as u64));
+    let identity = IdentityFields {
+        id_field: Some("id".into()),
+        name_field: None,
+    };
+    for shuffled in [false, true] {
+        let settlements = id_settlements(IDS, shuffled);
+        let name = if shuffled { "shuffled" } else { "sorted" };
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut dups = DuplicateIds::default();
+                let mut run = IdRun::default();
+                for part in settlements.chunks(512) {
+                    run.look_at(part, dups.wants_hashes());
+                    dups.add_run(&run, part);
+                }
+                // No repeated id: the layer is not read again.
+                dups.finish(Path::new("unread.csv"), &ReadOptions::default(), &identity)
+                    .expect("distinct ids")
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, zone, duplicate_ids, strip);
 criterion_main!(benches);
