@@ -401,9 +401,8 @@ impl DuplicateIds {
     ) -> Result<()> {
         if self.sorted_rehash {
             // A later id may repeat one of the leading run's: hash those too.
-            for f in crate::io::read_layer(path, read)?.take(self.sorted_rows) {
-                let s = identity.identify(f?, path)?;
-                self.push(id_hash(&s.id));
+            for s in reread(path, read, identity)?.take(self.sorted_rows) {
+                self.push(id_hash(&s?.id));
             }
         }
         let repeated: Vec<u64> = self
@@ -419,8 +418,8 @@ impl DuplicateIds {
         let repeated: std::collections::HashSet<u64> = repeated.into_iter().collect();
         // Second pass, only over the features whose hash repeats.
         let mut first: HashMap<String, usize> = HashMap::new();
-        for f in crate::io::read_layer(path, read)? {
-            let s = identity.identify(f?, path)?;
+        for s in reread(path, read, identity)? {
+            let s = s?;
             if !repeated.contains(&id_hash(&s.id)) {
                 continue;
             }
@@ -438,6 +437,16 @@ impl DuplicateIds {
         // Equal hashes of different ids: a collision, not a duplicate.
         Ok(())
     }
+}
+
+/// The settlements of `path` read again, identified as when they were
+/// recorded.
+fn reread<'a>(
+    path: &'a Path,
+    read: &crate::io::ReadOptions,
+    identity: &'a IdentityFields,
+) -> Result<impl Iterator<Item = Result<Settlement>> + 'a> {
+    Ok(crate::io::read_layer(path, read)?.map(move |f| identity.identify(f?, path)))
 }
 
 /// A lon/lat box (degrees) that settlements are expected to lie in: the

@@ -414,8 +414,6 @@ impl Written<'_> {
     fn add(&mut self, parts: &[Part<'_>]) -> Result<()> {
         for part in parts {
             self.dups.add_run(&part.ids, &part.settlements);
-            self.hash_ids
-                .store(self.dups.wants_hashes(), Ordering::Relaxed);
             if let Some(c) = &part.checks {
                 self.checks.merge(c);
             }
@@ -443,6 +441,8 @@ impl Written<'_> {
                 add_in_zone(summary, n, count);
             }
         }
+        self.hash_ids
+            .store(self.dups.wants_hashes(), Ordering::Relaxed);
         self.writer
             .write_formatted_parts(parts.iter().map(|p| &p.formatted))
     }
